@@ -11,6 +11,10 @@
 export interface NginxConfigOptions {
   /** Unprivileged port nginx listens on. @default 8080 */
   readonly port?: number;
+  /** IPv4 address to bind (`"*"` for every interface; tests pass `"127.0.0.1"`). @default "*" */
+  readonly listenAddress?: string;
+  /** Also listen on `[::]` (turn off where the pod or host has IPv6 disabled). @default true */
+  readonly ipv6?: boolean;
   /** Folder holding the SPA build (`index.html`, `assets/`). @default "/usr/share/nginx/html" */
   readonly root?: string;
   /** The only writable folder nginx needs (pid file, temp files). @default "/tmp/nginx" */
@@ -21,6 +25,13 @@ export interface NginxConfigOptions {
   readonly gzipMinLength?: number;
   /** Serve `*.gz` files next to assets when present (`gzip_static`). @default true */
   readonly gzipStatic?: boolean;
+  /**
+   * Dynamic modules to load (`load_module`), absolute paths; e.g. Debian's
+   * `/usr/lib/nginx/modules/ngx_http_brotli_static_module.so`. @default []
+   */
+  readonly loadModules?: readonly string[];
+  /** Serve `*.br` files next to assets when present (`brotli_static`); needs the module. @default false */
+  readonly brotliStatic?: boolean;
   /** Where access logs go; JSON lines. @default "/dev/stdout" */
   readonly accessLog?: string;
   /** Where error logs go. @default "/dev/stderr" */
@@ -32,14 +43,25 @@ export type ResolvedNginxConfig = Required<NginxConfigOptions>;
 
 export const NGINX_DEFAULTS: ResolvedNginxConfig = {
   port: 8080,
+  listenAddress: "*",
+  ipv6: true,
   root: "/usr/share/nginx/html",
   runDir: "/tmp/nginx",
   workerProcesses: "auto",
   gzipMinLength: 1024,
   gzipStatic: true,
+  loadModules: [],
+  brotliStatic: false,
   accessLog: "/dev/stdout",
   errorLog: "/dev/stderr",
 };
+
+/**
+ * Every path nginx writes to when rendered with the defaults: only {@link NGINX_DEFAULTS}.runDir
+ * (pid file and temp folders). Logs go to stdout/stderr. Mount a writable emptyDir here and
+ * nothing else; the real-nginx test runs nginx with exactly these paths writable.
+ */
+export const NGINX_WRITABLE_PATHS: readonly string[] = [NGINX_DEFAULTS.runDir];
 
 /** Body of `GET /health` (liveness). */
 export const HEALTH_BODY = '{"status":"healthy"}';
@@ -80,23 +102,61 @@ export function validateNginxOptions(opts: NginxConfigOptions): string[] {
   for (const [key, value] of [
     ["root", o.root],
     ["runDir", o.runDir],
+    ["accessLog", o.accessLog],
+    ["errorLog", o.errorLog],
   ] as const) {
     if (!value.startsWith("/") || /[\s;{}]/.test(value)) {
-      problems.push(`${key} (${JSON.stringify(value)}) must be an absolute path without spaces, ';' or braces.`);
+      problems.push(
+        `${key} (${JSON.stringify(value)}) must be an absolute path without spaces, ';' or braces.`,
+      );
     }
   }
+  if (o.listenAddress !== "*" && !/^(\d{1,3}\.){3}\d{1,3}$/.test(o.listenAddress)) {
+    problems.push(
+      `listenAddress (${JSON.stringify(o.listenAddress)}) must be "*" or an IPv4 address such as "127.0.0.1".`,
+    );
+  }
+  o.loadModules.forEach((path, i) => {
+    if (!path.startsWith("/") || !path.endsWith(".so") || /[\s;{}'"]/.test(path)) {
+      problems.push(
+        `loadModules[${i}] (${JSON.stringify(path)}) must be an absolute path to a .so file without spaces, quotes, ';' or braces.`,
+      );
+    }
+  });
+  if (o.brotliStatic && !o.loadModules.some((path) => path.includes("brotli_static"))) {
+    problems.push(
+      "brotliStatic is on but no loadModules entry loads ngx_http_brotli_static_module: add its path (Debian: /usr/lib/nginx/modules/ngx_http_brotli_static_module.so) or turn brotliStatic off.",
+    );
+  }
   if (!Number.isInteger(o.gzipMinLength) || o.gzipMinLength < 0) {
-    problems.push(`gzipMinLength (${o.gzipMinLength}) must be a non-negative integer number of bytes.`);
+    problems.push(
+      `gzipMinLength (${o.gzipMinLength}) must be a non-negative integer number of bytes.`,
+    );
   }
   return problems;
 }
 
-function headerLines(indent: string, extra: Record<string, string> = {}): string {
-  const all = { ...SECURITY_HEADERS, ...extra };
-  return Object.entries(all)
-    .map(([name, value]) => `${indent}add_header ${name} "${value}" always;`)
-    .join("\n");
+/**
+ * `add_header` lines for one location. nginx drops the server-level add_header lines in any location
+ * that has its own, so every location repeats the security headers. They are sent `always` (errors
+ * too); Cache-Control is not, so a 404 for a missing fingerprinted asset is never cached for a year.
+ */
+function headerLines(indent: string, cacheControl?: string): string {
+  const lines = Object.entries(SECURITY_HEADERS).map(
+    ([name, value]) => `${indent}add_header ${name} "${value}" always;`,
+  );
+  if (cacheControl !== undefined) {
+    lines.push(`${indent}add_header Cache-Control "${cacheControl}";`);
+  }
+  return lines.join("\n");
 }
+
+/** Cache-Control of fingerprinted build output (`/assets/`). */
+export const IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable";
+/** Cache-Control of `index.html` and SPA routes: revalidate every time (ETag makes it cheap). */
+export const HTML_CACHE_CONTROL = "no-cache";
+/** Cache-Control of `/health` and `/ready`: never from a cache. */
+export const PROBE_CACHE_CONTROL = "no-store";
 
 /**
  * Render nginx.conf for the SPA. Pure: the same options always give the same bytes.
@@ -109,9 +169,18 @@ export function renderNginxConfig(opts: NginxConfigOptions = {}): string {
   }
   const o: ResolvedNginxConfig = { ...NGINX_DEFAULTS, ...opts };
   const run = o.runDir;
-  // add_header in a location replaces the server-level ones, so each location repeats them.
+  const modules = o.loadModules.map((path) => `load_module ${path};\n`).join("");
+  const listen =
+    `        listen ${o.listenAddress}:${o.port};\n` +
+    (o.ipv6 ? `        listen [::]:${o.port};\n` : "");
+  const probe = (path: string, body: string): string => `        location = ${path} {
+            access_log off;
+            default_type application/json;
+${headerLines("            ", PROBE_CACHE_CONTROL)}
+            return 200 '${body}';
+        }`;
   return `# Rendered by components/web/nginx.ts: do not edit by hand.
-worker_processes ${o.workerProcesses};
+${modules}worker_processes ${o.workerProcesses};
 pid ${run}/nginx.pid;
 error_log ${o.errorLog} warn;
 
@@ -131,17 +200,25 @@ http {
     scgi_temp_path ${run}/scgi;
 
     server_tokens off;
+    absolute_redirect off;
     sendfile on;
     tcp_nopush on;
     keepalive_timeout 65;
+    # The image's content never changes while it runs: keep descriptors and stat() results.
+    open_file_cache max=1000 inactive=60s;
+    open_file_cache_valid 60s;
+    open_file_cache_errors on;
 
     log_format json_combined escape=json '{'
         '"time":"$time_iso8601",'
         '"remote_addr":"$remote_addr",'
+        '"x_forwarded_for":"$http_x_forwarded_for",'
         '"method":"$request_method",'
         '"uri":"$request_uri",'
+        '"protocol":"$server_protocol",'
         '"status":$status,'
         '"body_bytes_sent":$body_bytes_sent,'
+        '"bytes_sent":$bytes_sent,'
         '"request_time":$request_time,'
         '"referer":"$http_referer",'
         '"user_agent":"$http_user_agent"'
@@ -154,42 +231,33 @@ http {
     gzip_comp_level 6;
     gzip_min_length ${o.gzipMinLength};
     gzip_types ${GZIP_TYPES.join(" ")};
-${o.gzipStatic ? "    gzip_static on;\n" : ""}
+${o.gzipStatic ? "    gzip_static on;\n" : ""}${o.brotliStatic ? "    brotli_static on;\n" : ""}
     server {
-        listen ${o.port};
-        listen [::]:${o.port};
-        server_name _;
+${listen}        server_name _;
         root ${o.root};
         index index.html;
 
 ${headerLines("        ")}
 
-        location = /health {
-            access_log off;
-            default_type application/json;
-            return 200 '${HEALTH_BODY}';
-        }
+${probe("/health", HEALTH_BODY)}
 
-        location = /ready {
-            access_log off;
-            default_type application/json;
-            return 200 '${READY_BODY}';
-        }
+${probe("/ready", READY_BODY)}
 
         # Fingerprinted build output: cache for a year; a missing file is a real 404.
         location /assets/ {
-${headerLines("            ", { "Cache-Control": "public, max-age=31536000, immutable" })}
+${headerLines("            ", IMMUTABLE_CACHE_CONTROL)}
             try_files $uri =404;
         }
 
         location = /index.html {
-${headerLines("            ", { "Cache-Control": "no-cache" })}
+${headerLines("            ", HTML_CACHE_CONTROL)}
         }
 
-        # SPA routes fall back to index.html, which is never cached.
+        # Files at the top level (favicon, robots.txt) are served; every other path is an SPA
+        # route and gets index.html, which is never cached.
         location / {
-${headerLines("            ", { "Cache-Control": "no-cache" })}
-            try_files $uri $uri/ /index.html;
+${headerLines("            ", HTML_CACHE_CONTROL)}
+            try_files $uri /index.html;
         }
     }
 }

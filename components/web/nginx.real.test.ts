@@ -1,0 +1,296 @@
+/**
+ * The nginx.conf from renderNginxConfig, run by Debian's nginx on a loopback port as a non-root
+ * user, inside a read-only root (bubblewrap) with only the declared writable paths writable, serving
+ * a realistic SPA build. Skips, saying why, only when nginx is not installed
+ * (scripts/ci/install-nginx.sh installs it; CI runs that first).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildSpaFixture, type SpaFixture } from "../../test/fixtures/spa/build";
+import {
+  BROTLI_STATIC_MODULE,
+  NGINX_UID,
+  findNginx,
+  get,
+  makeTempDir,
+  makeWritableDir,
+  sandboxUnavailableReason,
+  startNginx,
+  type RawResponse,
+  type RunningNginx,
+} from "../../test/fixtures/spa/serve";
+import {
+  HEALTH_BODY,
+  HTML_CACHE_CONTROL,
+  IMMUTABLE_CACHE_CONTROL,
+  NGINX_DEFAULTS,
+  NGINX_WRITABLE_PATHS,
+  PROBE_CACHE_CONTROL,
+  READY_BODY,
+  SECURITY_HEADERS,
+  renderNginxConfig,
+} from "./nginx";
+
+const nginxBin = findNginx();
+const skipReason =
+  nginxBin === undefined
+    ? "nginx is not installed (run: bash scripts/ci/install-nginx.sh)"
+    : undefined;
+if (skipReason !== undefined) console.warn(`nginx.real.test.ts skipped: ${skipReason}`);
+const sandboxReason = skipReason ?? sandboxUnavailableReason();
+if (skipReason === undefined && sandboxReason !== undefined) {
+  console.warn(`nginx.real.test.ts runs without a read-only root: ${sandboxReason}`);
+}
+const brotli = existsSync(BROTLI_STATIC_MODULE);
+
+describe.skipIf(skipReason !== undefined)(
+  `renderNginxConfig served by a real nginx${skipReason ? ` (skipped: ${skipReason})` : ""}`,
+  () => {
+    let base: string;
+    let runDir: string;
+    let spa: SpaFixture;
+    let server: RunningNginx;
+    let url: string;
+
+    beforeAll(async () => {
+      base = makeTempDir("nginx-real-");
+      spa = buildSpaFixture(join(base, "html"), { gzip: true, brotli });
+      // The only writable folder: the builder's runDir (pid, temp folders); logs go there too so the
+      // test can read them (in the pod they go to stdout/stderr).
+      runDir = makeWritableDir(join(base, "run"));
+      const writable = NGINX_WRITABLE_PATHS.map((p) => (p === NGINX_DEFAULTS.runDir ? runDir : p));
+      server = await startNginx({
+        nginx: nginxBin as string,
+        confDir: base,
+        errorLog: join(runDir, "error.log"),
+        sandboxWritable: sandboxReason === undefined ? writable : undefined,
+        render: (port) =>
+          renderNginxConfig({
+            port,
+            listenAddress: "127.0.0.1",
+            ipv6: false,
+            root: spa.dir,
+            runDir,
+            accessLog: join(runDir, "access.log"),
+            errorLog: join(runDir, "error.log"),
+            loadModules: brotli ? [BROTLI_STATIC_MODULE] : [],
+            brotliStatic: brotli,
+          }),
+      });
+      url = server.baseUrl;
+    }, 60_000);
+
+    afterAll(async () => {
+      await server?.stop();
+      if (base) rmSync(base, { recursive: true, force: true });
+    }, 20_000);
+
+    const file = (path: string): Buffer => readFileSync(join(spa.dir, path));
+    const gzip = { "Accept-Encoding": "gzip" };
+
+    function expectSecurityHeaders(res: RawResponse): void {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+        expect(res.headers[name.toLowerCase()], name).toBe(value);
+      }
+    }
+
+    it("answers /health and /ready with their JSON bodies, never cached", async () => {
+      for (const [path, body] of [
+        ["/health", HEALTH_BODY],
+        ["/ready", READY_BODY],
+      ]) {
+        const res = await get(url + path);
+        expect(res.status, path).toBe(200);
+        expect(res.body.toString(), path).toBe(body);
+        expect(res.headers["content-type"], path).toBe("application/json");
+        expect(res.headers["cache-control"], path).toBe(PROBE_CACHE_CONTROL);
+        expectSecurityHeaders(res);
+      }
+    });
+
+    it.each([
+      ["HTML", "/index.html", "text/html"],
+      ["CSS", "css", "text/css"],
+      ["JS", "js", "application/javascript"],
+      ["JSON", "json", "application/json"],
+      ["SVG", "svg", "image/svg+xml"],
+    ] as const)("gzips %s above the minimum size", async (_kind, which, type) => {
+      const path = which.startsWith("/") ? which : spa.paths[which as keyof SpaFixture["paths"]];
+      expect(spa.sizes[path]).toBeGreaterThan(NGINX_DEFAULTS.gzipMinLength);
+      const res = await get(url + path, gzip);
+      expect(res.status).toBe(200);
+      expect(res.headers["content-type"]).toContain(type);
+      expect(res.headers["content-encoding"]).toBe("gzip");
+      expect(res.headers["vary"]).toBe("Accept-Encoding");
+      expect(gunzipSync(res.body).equals(file(path))).toBe(true);
+      expect(res.body.length).toBeLessThan(file(path).length * 0.8);
+    });
+
+    it("serves the pre-compressed .gz of JS and CSS as is (gzip_static), under 35% of the original", async () => {
+      for (const path of [spa.paths.js, spa.paths.css]) {
+        const res = await get(url + path, gzip);
+        expect(res.headers["content-encoding"]).toBe("gzip");
+        expect(res.body.equals(file(`${path}.gz`)), path).toBe(true);
+        expect(res.body.length / spa.sizes[path], path).toBeLessThan(0.35);
+      }
+    });
+
+    it.skipIf(!brotli)(
+      "serves the pre-compressed .br of JS and CSS to browsers that accept Brotli",
+      async () => {
+        for (const path of [spa.paths.js, spa.paths.css]) {
+          const res = await get(url + path, { "Accept-Encoding": "gzip, deflate, br" });
+          expect(res.headers["content-encoding"], path).toBe("br");
+          expect(res.body.equals(file(`${path}.br`)), path).toBe(true);
+          expect(brotliDecompressSync(res.body).equals(file(path)), path).toBe(true);
+        }
+      },
+    );
+
+    it("does not gzip images, files under the minimum size, or clients that do not ask", async () => {
+      const png = await get(url + spa.paths.png, gzip);
+      expect(png.headers["content-type"]).toBe("image/png");
+      expect(spa.sizes[spa.paths.png]).toBeGreaterThan(NGINX_DEFAULTS.gzipMinLength);
+      expect(png.headers["content-encoding"]).toBeUndefined();
+      expect(png.body.equals(file(spa.paths.png))).toBe(true);
+
+      const robots = await get(`${url}/robots.txt`, gzip);
+      expect(robots.headers["content-type"]).toContain("text/plain");
+      expect(robots.headers["content-encoding"]).toBeUndefined();
+
+      const plain = await get(url + spa.paths.js);
+      expect(plain.headers["content-encoding"]).toBeUndefined();
+      expect(plain.body.equals(file(spa.paths.js))).toBe(true);
+    });
+
+    it("caches fingerprinted assets for a year as immutable", async () => {
+      for (const path of Object.values(spa.paths)) {
+        const res = await get(url + path, gzip);
+        expect(res.status, path).toBe(200);
+        expect(res.headers["cache-control"], path).toBe(IMMUTABLE_CACHE_CONTROL);
+        expectSecurityHeaders(res);
+      }
+    });
+
+    it("never caches index.html, whether asked for as / or /index.html", async () => {
+      for (const path of ["/", "/index.html"]) {
+        const res = await get(url + path);
+        expect(res.status, path).toBe(200);
+        expect(res.body.equals(file("/index.html")), path).toBe(true);
+        expect(res.headers["cache-control"], path).toBe(HTML_CACHE_CONTROL);
+        expect(res.headers["etag"], path).toBeDefined();
+        expectSecurityHeaders(res);
+      }
+    });
+
+    it("answers deep links with index.html", async () => {
+      for (const path of ["/games/42", "/profile/settings?tab=2", "/assets"]) {
+        const res = await get(url + path);
+        expect(res.status, path).toBe(200);
+        expect(res.body.equals(file("/index.html")), path).toBe(true);
+        expect(res.headers["cache-control"], path).toBe(HTML_CACHE_CONTROL);
+      }
+    });
+
+    it("answers a missing /assets/ file with a 404 that is not cached as immutable", async () => {
+      const res = await get(`${url}/assets/index-00000000.js`);
+      expect(res.status).toBe(404);
+      expect(res.body.toString()).not.toContain('<div id="root">');
+      expect(res.headers["cache-control"]).toBeUndefined();
+      expectSecurityHeaders(res);
+    });
+
+    it("does not reveal the nginx version", async () => {
+      for (const path of ["/", "/assets/missing.css"]) {
+        const res = await get(url + path);
+        expect(res.headers["server"], path).toBe("nginx");
+        expect(res.body.toString(), path).not.toMatch(/nginx\/\d/);
+      }
+    });
+
+    it("writes one JSON object per access-log line, and no line for health probes", async () => {
+      await get(`${url}/games/log-probe?x="quoted"`, {
+        "User-Agent": 'agent "with" quotes',
+        ...gzip,
+      });
+      await get(`${url}/health`);
+      // nginx writes the line after the response; give it a moment.
+      const path = join(runDir, "access.log");
+      let lines: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        lines = readFileSync(path, "utf8").trim().split("\n");
+        if (lines.some((l) => l.includes("log-probe"))) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const probe = entries.find((e) => String(e.uri).startsWith("/games/log-probe"));
+      expect(probe).toMatchObject({
+        method: "GET",
+        status: 200,
+        remote_addr: "127.0.0.1",
+        protocol: "HTTP/1.1",
+        user_agent: 'agent "with" quotes',
+      });
+      expect(typeof probe?.body_bytes_sent).toBe("number");
+      expect(typeof probe?.request_time).toBe("number");
+      expect(entries.some((e) => e.uri === "/health")).toBe(false);
+    });
+
+    it.skipIf(sandboxReason !== undefined)(
+      `runs as uid ${NGINX_UID} with a read-only root, writing only to its declared writable paths${sandboxReason ? ` (skipped: ${sandboxReason})` : ""}`,
+      async () => {
+        const masterPid = Number(readFileSync(join(runDir, "nginx.pid"), "utf8").trim());
+        const status = readFileSync(`/proc/${masterPid}/status`, "utf8");
+        expect(status).toMatch(new RegExp(`^Uid:\\s+${NGINX_UID}\\s`, "m"));
+
+        // The mounts nginx sees: the last mount at a point wins. Outside /dev and /proc (the
+        // sandbox's own pseudo file systems), only the runDir may be writable.
+        const mounts = new Map<string, string>();
+        for (const line of readFileSync(`/proc/${masterPid}/mountinfo`, "utf8")
+          .trim()
+          .split("\n")) {
+          const fields = line.split(" ");
+          mounts.set(fields[4], fields[5]);
+        }
+        expect(mounts.get("/")?.split(",")).toContain("ro");
+        const writable = [...mounts]
+          .filter(
+            ([point, opts]) => opts.split(",").includes("rw") && !/^\/(dev|proc)(\/|$)/.test(point),
+          )
+          .map(([point]) => point);
+        expect(writable).toEqual([runDir]);
+
+        // nginx made its temp folders in runDir; a write anywhere else fails in its namespace.
+        expect(existsSync(join(runDir, "client_body"))).toBe(true);
+        const probe = (target: string) =>
+          spawnSync(
+            "nsenter",
+            [
+              "-t",
+              String(masterPid),
+              "-m",
+              "--",
+              "setpriv",
+              `--reuid=${NGINX_UID}`,
+              `--regid=${NGINX_UID}`,
+              "--clear-groups",
+              "--",
+              "sh",
+              "-c",
+              `echo x > ${target}`,
+            ],
+            { encoding: "utf8", timeout: 10_000 },
+          );
+        const elsewhere = probe(join(spa.dir, "written-by-nginx-user"));
+        expect(elsewhere.status).not.toBe(0);
+        expect(elsewhere.stderr).toMatch(/Read-only file system/);
+        expect(probe(join(runDir, "probe")).status).toBe(0);
+        const health = await get(`${url}/health`);
+        expect(health.status).toBe(200);
+      },
+    );
+  },
+);

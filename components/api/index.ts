@@ -1,0 +1,366 @@
+import * as crypto from "crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  PKG,
+  SAFE_ROLLING_UPDATE,
+  assertNoProblems,
+  containerResources,
+  containerSecurityContext,
+  httpProbe,
+  podSecurityContext,
+  selectorLabels,
+  standardLabels,
+  validateResources,
+  type ResourceSpec,
+} from "../k8s";
+import type { SecretReference } from "../secrets";
+
+export type Color = "blue" | "green";
+export const COLOR_LABEL = "monkeytown.dev/color";
+
+export interface AutoscalingArgs {
+  /** Fewest pods. */
+  readonly minReplicas: number;
+  /** Most pods. */
+  readonly maxReplicas: number;
+  /** Target average CPU utilisation, percent. @default 70 */
+  readonly targetCpuUtilization?: number;
+}
+
+export interface BlueGreenArgs {
+  /** Colour the main Service sends traffic to. */
+  readonly activeColor: Color;
+  /** Image per colour; a colour without one runs `image`. */
+  readonly images?: { readonly blue?: pulumi.Input<string>; readonly green?: pulumi.Input<string> };
+  /** Replicas of the idle colour, kept warm for smoke tests through the preview Service. @default 1 */
+  readonly standbyReplicas?: number;
+}
+
+export interface ApiServiceArgs {
+  /** Namespace to deploy into. */
+  readonly namespace: pulumi.Input<string>;
+  /** Image reference (tag or digest) of the API. */
+  readonly image: pulumi.Input<string>;
+  /** Container port of the Express server. @default 3000 */
+  readonly port?: number;
+  /** Fixed replica count, used without `autoscaling`. @default 1 */
+  readonly replicas?: number;
+  /** HorizontalPodAutoscaler bounds; the Deployment then sets no `spec.replicas`. */
+  readonly autoscaling?: AutoscalingArgs;
+  /** Requests and limits. @default requests 200m/256Mi, limits 1000m/512Mi */
+  readonly resources?: ResourceSpec;
+  /** Probe period, seconds. @default 10 */
+  readonly healthCheckIntervalSeconds?: number;
+  /** Non-secret runtime settings, delivered through a ConfigMap and `envFrom`. */
+  readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Secret runtime settings, by reference only (`secretKeyRef`): values never pass through here. */
+  readonly secretEnv?: SecretReference;
+  /** `rolling` (default) or blue-green with two coloured Deployments. */
+  readonly blueGreen?: BlueGreenArgs;
+  /** Namespace of the ingress controller allowed to reach the pods. @default "ingress-nginx" */
+  readonly ingressNamespace?: string;
+  /** Namespace of Prometheus, allowed to scrape `/metrics`. @default "monitoring" */
+  readonly monitoringNamespace?: string;
+  /** Names of image pull Secrets. */
+  readonly imagePullSecrets?: pulumi.Input<string>[];
+  /** Extra labels on every object. */
+  readonly labels?: Record<string, string>;
+}
+
+export const API_DEFAULTS = {
+  port: 3000,
+  replicas: 1,
+  resources: {
+    requests: { cpu: "200m", memory: "256Mi" },
+    limits: { cpu: "1000m", memory: "512Mi" },
+  },
+  healthCheckIntervalSeconds: 10,
+  targetCpuUtilization: 70,
+  standbyReplicas: 1,
+  ingressNamespace: "ingress-nginx",
+  monitoringNamespace: "monitoring",
+} as const;
+
+/** Every problem with the arguments, each naming the argument and the fix. */
+export function validateApiServiceArgs(args: ApiServiceArgs): string[] {
+  const problems: string[] = [];
+  const replicas = args.replicas ?? API_DEFAULTS.replicas;
+  if (!Number.isInteger(replicas) || replicas < 1) {
+    problems.push(`replicas (${replicas}) must be a whole number of at least 1.`);
+  }
+  const a = args.autoscaling;
+  if (a) {
+    if (a.minReplicas < 1) problems.push(`autoscaling.minReplicas (${a.minReplicas}) must be at least 1.`);
+    if (a.minReplicas > a.maxReplicas) {
+      problems.push(
+        `autoscaling.minReplicas (${a.minReplicas}) is greater than autoscaling.maxReplicas (${a.maxReplicas}): raise maxReplicas or lower minReplicas.`,
+      );
+    }
+    if (args.replicas !== undefined) {
+      problems.push(
+        "replicas and autoscaling are both set: an HPA-managed Deployment must not set spec.replicas; remove replicas.",
+      );
+    }
+  }
+  problems.push(...validateResources(args.resources ?? API_DEFAULTS.resources, "resources"));
+  for (const name of Object.keys(args.env ?? {})) {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) {
+      problems.push(`env key "${name}" must be UPPER_SNAKE_CASE.`);
+    }
+    if (args.secretEnv?.keys.includes(name)) {
+      problems.push(`env key "${name}" is also a secret key: keep it only in the Secret.`);
+    }
+  }
+  return problems;
+}
+
+/** The pods one Deployment runs: fixed, or left to the HPA. */
+export function replicaPlan(
+  args: Pick<ApiServiceArgs, "replicas" | "autoscaling">,
+): { replicas?: number; minPods: number } {
+  if (args.autoscaling) return { minPods: args.autoscaling.minReplicas };
+  const replicas = args.replicas ?? API_DEFAULTS.replicas;
+  return { replicas, minPods: replicas };
+}
+
+/**
+ * The Node/Express API (`/api/v1/*`, WebSocket `/ws`, `/health`, `/ready`, `/metrics`): hardened
+ * Deployment(s), a Service, optional HPA, a PodDisruptionBudget when two or more pods serve, a
+ * NetworkPolicy, and runtime settings from a ConfigMap plus Secret references.
+ *
+ * Blue-green runs a Deployment per colour; the main Service selects the active colour and a
+ * `-preview` Service the idle one. Switching is a change of `blueGreen.activeColor`, reversible the
+ * same way.
+ */
+export class ApiService extends pulumi.ComponentResource {
+  /** Deployments by colour (`rolling` has only `primary`). */
+  public readonly deployments: Record<string, k8s.apps.v1.Deployment> = {};
+  public readonly service: k8s.core.v1.Service;
+  public readonly previewService?: k8s.core.v1.Service;
+  public readonly envConfigMap: k8s.core.v1.ConfigMap;
+  public readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
+  public readonly autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+  public readonly podDisruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
+  public readonly serviceName: pulumi.Output<string>;
+  public readonly servicePort = 80;
+  /** Selector labels of the pods behind the main Service (ServiceMonitor, alerts). */
+  public readonly selector: Record<string, string>;
+  /** Name of the HPA, when autoscaling. */
+  public readonly autoscalerName?: pulumi.Output<string>;
+  public readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(`${PKG}:api:ApiService`, name, {}, opts);
+    assertNoProblems(`ApiService ${name}`, validateApiServiceArgs(args));
+
+    const port = args.port ?? API_DEFAULTS.port;
+    const resources = args.resources ?? API_DEFAULTS.resources;
+    const interval = args.healthCheckIntervalSeconds ?? API_DEFAULTS.healthCheckIntervalSeconds;
+    const base = selectorLabels(name, "api");
+    const labels = standardLabels(name, "api", args.labels);
+    const meta = (suffix: string, extraLabels: Record<string, string> = {}) => ({
+      name: `${name}${suffix}`,
+      namespace: args.namespace,
+      labels: { ...labels, ...extraLabels },
+    });
+
+    const env = { PORT: String(port), ...args.env };
+    this.envConfigMap = new k8s.core.v1.ConfigMap(
+      `${name}-env`,
+      { metadata: meta("-env"), data: env },
+      { parent: this },
+    );
+    // Rolling the pods when a setting changes: the hash of the settings rides on the pod template.
+    const envHash = pulumi
+      .output(env)
+      .apply((e) => crypto.createHash("sha256").update(JSON.stringify(e)).digest("hex").slice(0, 16));
+
+    const secretEnv = args.secretEnv
+      ? args.secretEnv.keys.map((key) => ({
+          name: key,
+          valueFrom: { secretKeyRef: { name: args.secretEnv!.name, key } },
+        }))
+      : undefined;
+
+    const podTemplate = (image: pulumi.Input<string>, podLabels: Record<string, string>) => ({
+      metadata: { labels: podLabels, annotations: { "monkeytown.dev/env-sha256": envHash } },
+      spec: {
+        automountServiceAccountToken: false,
+        securityContext: podSecurityContext(),
+        imagePullSecrets: args.imagePullSecrets?.map((n) => ({ name: n })),
+        containers: [
+          {
+            name: "api",
+            image,
+            imagePullPolicy: "IfNotPresent",
+            ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+            envFrom: [{ configMapRef: { name: this.envConfigMap.metadata.name } }],
+            env: secretEnv,
+            securityContext: containerSecurityContext(),
+            resources: containerResources(resources),
+            livenessProbe: httpProbe("/health", "http", interval),
+            readinessProbe: httpProbe("/ready", "http", interval, { initialDelaySeconds: 2 }),
+            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+          },
+        ],
+        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "128Mi" } }],
+      },
+    });
+
+    const plan = replicaPlan(args);
+    const bg = args.blueGreen;
+    let activeSelector: Record<string, string> = base;
+    let activeDeploymentName: pulumi.Output<string>;
+
+    if (!bg) {
+      const d = new k8s.apps.v1.Deployment(
+        `${name}-deployment`,
+        {
+          metadata: meta(""),
+          spec: {
+            replicas: plan.replicas,
+            revisionHistoryLimit: 5,
+            selector: { matchLabels: base },
+            strategy: SAFE_ROLLING_UPDATE,
+            template: podTemplate(args.image, labels),
+          },
+        },
+        { parent: this },
+      );
+      this.deployments.primary = d;
+      activeDeploymentName = d.metadata.name;
+    } else {
+      const standby = bg.standbyReplicas ?? API_DEFAULTS.standbyReplicas;
+      for (const color of ["blue", "green"] as const) {
+        const active = color === bg.activeColor;
+        const colorSelector = { ...base, [COLOR_LABEL]: color };
+        const d = new k8s.apps.v1.Deployment(
+          `${name}-${color}`,
+          {
+            metadata: meta(`-${color}`, { [COLOR_LABEL]: color }),
+            spec: {
+              replicas: active ? plan.replicas : standby,
+              revisionHistoryLimit: 5,
+              selector: { matchLabels: colorSelector },
+              strategy: SAFE_ROLLING_UPDATE,
+              template: podTemplate(bg.images?.[color] ?? args.image, {
+                ...labels,
+                [COLOR_LABEL]: color,
+              }),
+            },
+          },
+          { parent: this },
+        );
+        this.deployments[color] = d;
+      }
+      activeSelector = { ...base, [COLOR_LABEL]: bg.activeColor };
+      activeDeploymentName = this.deployments[bg.activeColor].metadata.name;
+      const idle: Color = bg.activeColor === "blue" ? "green" : "blue";
+      this.previewService = new k8s.core.v1.Service(
+        `${name}-preview`,
+        {
+          metadata: meta("-preview"),
+          spec: {
+            type: "ClusterIP",
+            selector: { ...base, [COLOR_LABEL]: idle },
+            ports: [{ name: "http", port: this.servicePort, targetPort: "http", protocol: "TCP" }],
+          },
+        },
+        { parent: this },
+      );
+    }
+    this.selector = activeSelector;
+
+    this.service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: meta(""),
+        spec: {
+          type: "ClusterIP",
+          selector: activeSelector,
+          ports: [{ name: "http", port: this.servicePort, targetPort: "http", protocol: "TCP" }],
+        },
+      },
+      { parent: this },
+    );
+    this.serviceName = this.service.metadata.name;
+
+    if (args.autoscaling) {
+      const a = args.autoscaling;
+      this.autoscaler = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        `${name}-hpa`,
+        {
+          metadata: meta(""),
+          spec: {
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: activeDeploymentName },
+            minReplicas: a.minReplicas,
+            maxReplicas: a.maxReplicas,
+            metrics: [
+              {
+                type: "Resource",
+                resource: {
+                  name: "cpu",
+                  target: {
+                    type: "Utilization",
+                    averageUtilization: a.targetCpuUtilization ?? API_DEFAULTS.targetCpuUtilization,
+                  },
+                },
+              },
+            ],
+          },
+        },
+        { parent: this },
+      );
+      this.autoscalerName = this.autoscaler.metadata.name;
+    }
+
+    if (plan.minPods >= 2) {
+      this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-pdb`,
+        {
+          metadata: meta(""),
+          spec: { maxUnavailable: 1, selector: { matchLabels: activeSelector } },
+        },
+        { parent: this },
+      );
+    }
+
+    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
+      `${name}-netpol`,
+      {
+        metadata: meta(""),
+        spec: {
+          podSelector: { matchLabels: base },
+          policyTypes: ["Ingress", "Egress"],
+          ingress: [
+            {
+              // Public traffic arrives only through the ingress controller; Prometheus scrapes /metrics.
+              from: [
+                { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.ingressNamespace ?? API_DEFAULTS.ingressNamespace } } },
+                { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.monitoringNamespace ?? API_DEFAULTS.monitoringNamespace } } },
+              ],
+              ports: [{ port: "http", protocol: "TCP" }],
+            },
+          ],
+          egress: [
+            {
+              // DNS.
+              to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }],
+              ports: [
+                { port: 53, protocol: "UDP" },
+                { port: 53, protocol: "TCP" },
+              ],
+            },
+            // HTTPS to outside services (GitHub API and the like), as the seed's security groups allow.
+            { ports: [{ port: 443, protocol: "TCP" }] },
+          ],
+        },
+      },
+      { parent: this },
+    );
+
+    this.url = pulumi.interpolate`http://${this.serviceName}.${args.namespace}.svc.cluster.local`;
+    this.registerOutputs({ serviceName: this.serviceName, url: this.url });
+  }
+}

@@ -1,0 +1,303 @@
+import * as crypto from "crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  PKG,
+  SAFE_ROLLING_UPDATE,
+  assertNoProblems,
+  containerResources,
+  containerSecurityContext,
+  httpProbe,
+  podSecurityContext,
+  selectorLabels,
+  standardLabels,
+  validateResources,
+  type ResourceSpec,
+} from "../k8s";
+import { NGINX_DEFAULTS, renderNginxConfig, type NginxConfigOptions } from "./nginx";
+
+export { renderNginxConfig, NGINX_DEFAULTS } from "./nginx";
+export type { NginxConfigOptions } from "./nginx";
+
+/** A path on the site's host that the Ingress sends to another Service (the API, the WebSocket). */
+export interface IngressRoute {
+  /** Path prefix, e.g. `/api`. */
+  readonly path: string;
+  /** Service that receives it. */
+  readonly serviceName: pulumi.Input<string>;
+  /** Service port number. */
+  readonly servicePort: number;
+}
+
+export interface WebIngressArgs {
+  /** Host name the site is served at. */
+  readonly host: string;
+  /** IngressClass. @default "nginx" */
+  readonly className?: string;
+  /** cert-manager ClusterIssuer for TLS; no TLS when unset. */
+  readonly clusterIssuer?: string;
+  /** Further paths on the same host routed to other Services (the API, the WebSocket). */
+  readonly routes?: readonly IngressRoute[];
+}
+
+export interface WebServiceArgs {
+  /** Namespace to deploy into. */
+  readonly namespace: pulumi.Input<string>;
+  /** Image reference (tag or digest) of the nginx + SPA image. */
+  readonly image: pulumi.Input<string>;
+  /** Replica count. @default 1 */
+  readonly replicas?: number;
+  /** Unprivileged port nginx listens on. @default 8080 */
+  readonly port?: number;
+  /** Requests and limits. @default requests 100m/64Mi, limits 200m/128Mi */
+  readonly resources?: ResourceSpec;
+  /** Probe period, seconds (environment matrix: health check interval). @default 10 */
+  readonly healthCheckIntervalSeconds?: number;
+  /** Further nginx options (gzip, paths); `port` above wins. */
+  readonly nginx?: Omit<NginxConfigOptions, "port">;
+  /** Optional Ingress for the site's host. */
+  readonly ingress?: WebIngressArgs;
+  /** Namespace of the ingress controller allowed to reach the pods. @default "ingress-nginx" */
+  readonly ingressNamespace?: string;
+  /** Names of image pull Secrets. */
+  readonly imagePullSecrets?: pulumi.Input<string>[];
+  /** Extra labels on every object. */
+  readonly labels?: Record<string, string>;
+}
+
+export const WEB_DEFAULTS = {
+  replicas: 1,
+  port: NGINX_DEFAULTS.port,
+  resources: {
+    requests: { cpu: "100m", memory: "64Mi" },
+    limits: { cpu: "200m", memory: "128Mi" },
+  },
+  healthCheckIntervalSeconds: 10,
+  ingressNamespace: "ingress-nginx",
+  ingressClassName: "nginx",
+} as const;
+
+/** Every problem with the arguments, each naming the argument and the fix. */
+export function validateWebServiceArgs(args: WebServiceArgs): string[] {
+  const problems: string[] = [];
+  const replicas = args.replicas ?? WEB_DEFAULTS.replicas;
+  if (!Number.isInteger(replicas) || replicas < 1) {
+    problems.push(`replicas (${replicas}) must be a whole number of at least 1.`);
+  }
+  problems.push(...validateResources(args.resources ?? WEB_DEFAULTS.resources, "resources"));
+  for (const route of args.ingress?.routes ?? []) {
+    if (!route.path.startsWith("/") || route.path === "/") {
+      problems.push(
+        `ingress.routes path "${route.path}" must start with / and not be the site root.`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * nginx serving the React SPA: a ConfigMap with the rendered nginx.conf (its hash on the pod
+ * template, so a config change rolls the pods), a hardened Deployment, a Service, a
+ * NetworkPolicy (ingress only from the ingress controller, no egress), a PodDisruptionBudget when
+ * it runs two or more pods, and an optional Ingress.
+ */
+export class WebService extends pulumi.ComponentResource {
+  public readonly configMap: k8s.core.v1.ConfigMap;
+  public readonly deployment: k8s.apps.v1.Deployment;
+  public readonly service: k8s.core.v1.Service;
+  public readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
+  public readonly podDisruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
+  public readonly ingress?: k8s.networking.v1.Ingress;
+  /** The Service's name. */
+  public readonly serviceName: pulumi.Output<string>;
+  /** The Service's port. */
+  public readonly servicePort = 80;
+  /** The rendered nginx.conf. */
+  public readonly nginxConf: string;
+  /** Public URL when an Ingress is configured, else the in-cluster URL. */
+  public readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: WebServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(`${PKG}:web:WebService`, name, {}, opts);
+    assertNoProblems(`WebService ${name}`, validateWebServiceArgs(args));
+
+    const replicas = args.replicas ?? WEB_DEFAULTS.replicas;
+    const port = args.port ?? WEB_DEFAULTS.port;
+    const resources = args.resources ?? WEB_DEFAULTS.resources;
+    const interval = args.healthCheckIntervalSeconds ?? WEB_DEFAULTS.healthCheckIntervalSeconds;
+    const nginxOptions = { ...args.nginx, port };
+    const runDir = nginxOptions.runDir ?? NGINX_DEFAULTS.runDir;
+    this.nginxConf = renderNginxConfig(nginxOptions);
+    const confHash = crypto.createHash("sha256").update(this.nginxConf).digest("hex").slice(0, 16);
+
+    const selector = selectorLabels(name, "web");
+    const labels = standardLabels(name, "web", args.labels);
+    const meta = (suffix: string) => ({
+      name: `${name}${suffix}`,
+      namespace: args.namespace,
+      labels,
+    });
+
+    this.configMap = new k8s.core.v1.ConfigMap(
+      `${name}-nginx`,
+      { metadata: meta("-nginx"), data: { "nginx.conf": this.nginxConf } },
+      { parent: this },
+    );
+
+    this.deployment = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: meta(""),
+        spec: {
+          replicas,
+          revisionHistoryLimit: 5,
+          selector: { matchLabels: selector },
+          strategy: SAFE_ROLLING_UPDATE,
+          template: {
+            metadata: {
+              labels,
+              annotations: { "monkeytown.dev/nginx-conf-sha256": confHash },
+            },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: podSecurityContext(),
+              imagePullSecrets: args.imagePullSecrets?.map((n) => ({ name: n })),
+              containers: [
+                {
+                  name: "nginx",
+                  image: args.image,
+                  imagePullPolicy: "IfNotPresent",
+                  ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+                  securityContext: containerSecurityContext(),
+                  resources: containerResources(resources),
+                  livenessProbe: httpProbe("/health", "http", interval),
+                  readinessProbe: httpProbe("/ready", "http", interval, { initialDelaySeconds: 2 }),
+                  volumeMounts: [
+                    {
+                      name: "nginx-conf",
+                      mountPath: "/etc/nginx/nginx.conf",
+                      subPath: "nginx.conf",
+                      readOnly: true,
+                    },
+                    { name: "run", mountPath: runDir },
+                  ],
+                },
+              ],
+              volumes: [
+                { name: "nginx-conf", configMap: { name: this.configMap.metadata.name } },
+                { name: "run", emptyDir: { sizeLimit: "64Mi" } },
+              ],
+            },
+          },
+        },
+      },
+      { parent: this },
+    );
+
+    this.service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: meta(""),
+        spec: {
+          type: "ClusterIP",
+          selector,
+          ports: [{ name: "http", port: this.servicePort, targetPort: "http", protocol: "TCP" }],
+        },
+      },
+      { parent: this },
+    );
+    this.serviceName = this.service.metadata.name;
+
+    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
+      `${name}-netpol`,
+      {
+        metadata: meta(""),
+        spec: {
+          podSelector: { matchLabels: selector },
+          policyTypes: ["Ingress", "Egress"],
+          ingress: [
+            {
+              from: [
+                {
+                  namespaceSelector: {
+                    matchLabels: {
+                      "kubernetes.io/metadata.name":
+                        args.ingressNamespace ?? WEB_DEFAULTS.ingressNamespace,
+                    },
+                  },
+                },
+              ],
+              ports: [{ port: "http", protocol: "TCP" }],
+            },
+          ],
+          // Static files only: the web pods talk to nobody (architecture seed §8.1).
+          egress: [],
+        },
+      },
+      { parent: this },
+    );
+
+    if (replicas >= 2) {
+      this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-pdb`,
+        {
+          metadata: meta(""),
+          spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+        },
+        { parent: this },
+      );
+    }
+
+    if (args.ingress) {
+      const ing = args.ingress;
+      const backend = (serviceName: pulumi.Input<string>, number: number) => ({
+        service: { name: serviceName, port: { number } },
+      });
+      this.ingress = new k8s.networking.v1.Ingress(
+        `${name}-ingress`,
+        {
+          metadata: {
+            ...meta(""),
+            annotations: {
+              ...(ing.clusterIssuer ? { "cert-manager.io/cluster-issuer": ing.clusterIssuer } : {}),
+              // WebSocket connections at /ws stay open far longer than a page load.
+              "nginx.ingress.kubernetes.io/proxy-read-timeout": "3600",
+              "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600",
+            },
+          },
+          spec: {
+            ingressClassName: ing.className ?? WEB_DEFAULTS.ingressClassName,
+            tls: ing.clusterIssuer ? [{ hosts: [ing.host], secretName: `${name}-tls` }] : undefined,
+            rules: [
+              {
+                host: ing.host,
+                http: {
+                  paths: [
+                    ...(ing.routes ?? []).map((r) => ({
+                      path: r.path,
+                      pathType: "Prefix",
+                      backend: backend(r.serviceName, r.servicePort),
+                    })),
+                    {
+                      path: "/",
+                      pathType: "Prefix",
+                      backend: backend(this.serviceName, this.servicePort),
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        },
+        { parent: this },
+      );
+    }
+
+    const scheme = args.ingress?.clusterIssuer ? "https" : "http";
+    this.url = args.ingress
+      ? pulumi.output(`${scheme}://${args.ingress.host}`)
+      : pulumi.interpolate`http://${this.serviceName}.${args.namespace}.svc.cluster.local`;
+
+    this.registerOutputs({ serviceName: this.serviceName, url: this.url });
+  }
+}

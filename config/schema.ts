@@ -1,0 +1,345 @@
+/**
+ * zod schemas for the stack configuration, one per concern, every object `.strict()` so a typo is
+ * an error rather than a silently ignored key. Defaults come from the seeds
+ * (../shared/SEEDS: resource profiles, environment matrix, alert thresholds, rate limits) and are
+ * written once, here.
+ *
+ * Keys live in the `monkeytown` namespace: `monkeytown:web` holds the `web` object below, and so on.
+ * Secrets are not part of these schemas: they are read only with `requireSecret` (see ./secrets.ts).
+ */
+import { z } from "zod";
+
+/** Kubernetes CPU quantity: `100m`, `0.5`, `2`. */
+const cpuQuantity = z
+  .string()
+  .regex(/^(\d+m|\d+(\.\d+)?)$/, "must be a CPU quantity such as 100m, 0.5 or 2");
+/** Kubernetes memory quantity: `64Mi`, `1Gi`, `128M`. */
+const memoryQuantity = z
+  .string()
+  .regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$/, "must be a memory quantity such as 64Mi or 1Gi");
+
+const resourcePair = (cpu: string, memory: string) =>
+  z.object({ cpu: cpuQuantity.default(cpu), memory: memoryQuantity.default(memory) }).strict();
+
+/** Requests and limits; defaults are a seed resource profile. */
+export const resourcesSchema = (profile: ResourceProfile) =>
+  z
+    .object({
+      requests: resourcePair(profile.requests.cpu, profile.requests.memory).default(profile.requests),
+      limits: resourcePair(profile.limits.cpu, profile.limits.memory).default(profile.limits),
+    })
+    .strict()
+    .default({ requests: profile.requests, limits: profile.limits });
+
+export interface ResourceProfile {
+  readonly requests: { readonly cpu: string; readonly memory: string };
+  readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+/** Architecture seed §3.1: static web container. */
+export const WEB_PROFILE: ResourceProfile = {
+  requests: { cpu: "100m", memory: "64Mi" },
+  limits: { cpu: "200m", memory: "128Mi" },
+};
+/** Architecture seed §3.2: Node runtime container. */
+export const API_PROFILE: ResourceProfile = {
+  requests: { cpu: "200m", memory: "256Mi" },
+  limits: { cpu: "1000m", memory: "512Mi" },
+};
+
+/** A DNS host name: lower-case labels of letters, digits and hyphens. */
+export const hostname = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/,
+    "must be a lower-case DNS name such as app.example.com",
+  );
+
+/** A Kubernetes object name (RFC 1123 label). */
+const k8sName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lower-case RFC 1123 name (a-z, 0-9, -)");
+
+/** An image reference with a tag or digest; `latest` and missing tags are refused. */
+export const imageRef = z
+  .string()
+  .regex(
+    /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/,
+    "must be an image reference with a tag or digest, such as ghcr.io/org/web:1a2b3c4 or ghcr.io/org/web@sha256:<64 hex>",
+  )
+  .refine((ref) => !ref.endsWith(":latest"), "must not use the mutable tag latest: pin a tag or digest");
+
+/** Architecture seed §5, the environment matrix. */
+export const environmentSchema = z
+  .object({
+    /** NODE_ENV. */
+    nodeEnv: z.enum(["development", "staging", "production"]),
+    /** VITE_APP_NAME. */
+    appName: z.string().min(1).max(64),
+    /** VITE_ENABLE_DEBUG. */
+    debug: z.boolean(),
+    /** VITE_BUILD_SOURCEMAP. */
+    sourceMaps: z.boolean(),
+    /** VITE_ENABLE_ANALYTICS. */
+    analytics: z.boolean(),
+    /** TLS: none, Let's Encrypt staging, or Let's Encrypt production (cert-manager ClusterIssuer). */
+    tls: z.enum(["none", "staging", "production"]),
+    /** Health check interval, seconds (probe periodSeconds). */
+    healthCheckIntervalSeconds: z.number().int().min(1).max(300),
+  })
+  .strict();
+
+export const kubernetesSchema = z
+  .object({
+    /** `render`: write manifests to `renderDir`, no cluster; `cluster`: apply to the kubeconfig's cluster. */
+    mode: z.enum(["render", "cluster"]).default("render"),
+    /** Folder for rendered manifests, relative to the project (render mode). */
+    renderDir: z.string().min(1).default("rendered/dev"),
+    /** kubeconfig context to use (cluster mode); the current context when unset. */
+    context: z.string().min(1).optional(),
+    /** Namespace every workload lives in. */
+    namespace: k8sName,
+    /** Protect resources whose loss would hurt (namespace, secrets, DNS, repository settings). */
+    protect: z.boolean().default(false),
+  })
+  .strict();
+
+export const webSchema = z
+  .object({
+    /** Fixed replica count. @default 1 */
+    replicas: z.number().int().min(1).max(50).default(1),
+    /** Unprivileged container port nginx listens on. @default 8080 */
+    port: z.number().int().min(1024).max(65535).default(8080),
+    /** Ingress host; no Ingress when unset. */
+    host: hostname.optional(),
+    /** Ingress class. @default "nginx" */
+    ingressClassName: z.string().min(1).default("nginx"),
+    resources: resourcesSchema(WEB_PROFILE),
+  })
+  .strict();
+
+export const autoscalingSchema = z
+  .object({
+    /** @default 2 */
+    minReplicas: z.number().int().min(1).default(2),
+    /** @default 10 */
+    maxReplicas: z.number().int().min(1).max(100).default(10),
+    /** Target average CPU utilisation (%) — the seed's "scale up" threshold. @default 70 */
+    targetCpuUtilization: z.number().int().min(10).max(95).default(70),
+  })
+  .strict()
+  .refine((a) => a.minReplicas <= a.maxReplicas, {
+    message: "minReplicas is greater than maxReplicas: raise maxReplicas or lower minReplicas",
+    path: ["minReplicas"],
+  });
+
+export const apiSchema = z
+  .object({
+    /** Fixed replica count, used when `autoscaling` is unset. @default 1 */
+    replicas: z.number().int().min(1).max(50).default(1),
+    /** HorizontalPodAutoscaler bounds; when set, the Deployment leaves `spec.replicas` to the HPA. */
+    autoscaling: autoscalingSchema.optional(),
+    /** Container port of the Express server. @default 3000 */
+    port: z.number().int().min(1024).max(65535).default(3000),
+    /** `rolling` (maxSurge 1, maxUnavailable 0) or `blue-green`. @default "rolling" */
+    strategy: z.enum(["rolling", "blue-green"]).default("rolling"),
+    /** Blue-green only: the colour the Service sends traffic to. @default "blue" */
+    activeColor: z.enum(["blue", "green"]).default("blue"),
+    /** Blue-green only: image of the inactive colour; the active image when unset. */
+    previewImage: imageRef.optional(),
+    /** Non-secret runtime settings passed as env (`LOG_LEVEL`, ...). */
+    env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "env names are UPPER_SNAKE_CASE"), z.string()).default({}),
+    /** Public path prefix of the REST API. @default "/api/v1" */
+    basePath: z.string().regex(/^\/[a-z0-9/_-]*$/).default("/api/v1"),
+    resources: resourcesSchema(API_PROFILE),
+  })
+  .strict();
+
+export const registrySchema = z
+  .object({
+    /** Build and push images from docker/ (off in dev: images are referenced, not built). @default false */
+    push: z.boolean().default(false),
+    /** Registry host. @default "ghcr.io" */
+    server: z.string().min(1).default("ghcr.io"),
+    /** Owner (user or organisation) the images live under. */
+    owner: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,38})$/, "must be a lower-case GitHub owner name"),
+    /** Registry user; the password is the secret `monkeytown:registryToken`. */
+    username: z.string().min(1).optional(),
+    /** Image tag; the git commit (12 characters) when unset, so the same commit gives the same tag. */
+    tag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).optional(),
+  })
+  .strict();
+
+export const secretsSchema = z
+  .object({
+    /**
+     * `kubernetes`: create the app's Kubernetes Secret from secret config.
+     * `external`: reference a Secret provisioned out of band (render mode: no secret material on disk).
+     */
+    delivery: z.enum(["kubernetes", "external"]).default("external"),
+    /** GitHub Actions environment (e.g. `staging`) that also receives the app secrets; none when unset. */
+    githubEnvironment: z.enum(["staging", "production"]).optional(),
+  })
+  .strict();
+
+/** Architecture seed §7.2 thresholds; each is a percentage or seconds. */
+export const thresholdsSchema = z
+  .object({
+    cpuWarning: z.number().min(1).max(100).default(70),
+    cpuCritical: z.number().min(1).max(100).default(90),
+    memoryWarning: z.number().min(1).max(100).default(80),
+    memoryCritical: z.number().min(1).max(100).default(95),
+    diskWarning: z.number().min(1).max(100).default(70),
+    diskCritical: z.number().min(1).max(100).default(85),
+    errorRateWarning: z.number().min(0).max(100).default(1),
+    errorRateCritical: z.number().min(0).max(100).default(5),
+    latencyP99WarningSeconds: z.number().positive().default(0.5),
+    latencyP99CriticalSeconds: z.number().positive().default(1),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const pairs = [
+      ["cpuWarning", "cpuCritical"],
+      ["memoryWarning", "memoryCritical"],
+      ["diskWarning", "diskCritical"],
+      ["errorRateWarning", "errorRateCritical"],
+      ["latencyP99WarningSeconds", "latencyP99CriticalSeconds"],
+    ] as const;
+    for (const [warn, crit] of pairs) {
+      if (t[warn] >= t[crit]) {
+        ctx.addIssue({
+          code: "custom",
+          path: [warn],
+          message: `${warn} (${t[warn]}) must be below ${crit} (${t[crit]}): lower the warning or raise the critical threshold`,
+        });
+      }
+    }
+  });
+
+export const alertsSchema = z
+  .object({
+    /** PrometheusRule, ServiceMonitor and AlertmanagerConfig (needs the Prometheus Operator CRDs). @default true */
+    enabled: z.boolean().default(true),
+    /** Chat receiver for critical alerts; its URL is the secret `monkeytown:alertWebhookUrl`. @default "slack" */
+    webhookKind: z.enum(["slack", "discord"]).default("slack"),
+    /** Daily digest of warnings by email. */
+    email: z
+      .object({
+        to: z.email(),
+        from: z.email(),
+        smarthost: z.string().regex(/^[a-z0-9.-]+:\d+$/, "must be host:port"),
+      })
+      .strict()
+      .optional(),
+    thresholds: thresholdsSchema.default(thresholdsSchema.parse({})),
+  })
+  .strict();
+
+export const edgeSchema = z
+  .object({
+    /** Manage Cloudflare (DNS, cache, TLS, rate limit, WAF). Needs the secret `monkeytown:cloudflareApiToken`. @default false */
+    enabled: z.boolean().default(false),
+    /** Cloudflare zone id. */
+    zoneId: z.string().regex(/^[a-f0-9]{32}$/, "must be a 32-character Cloudflare zone id").optional(),
+    /** Record the site is served at (proxied). */
+    domain: hostname.optional(),
+    /** Origin the proxied record points at (load balancer host name). */
+    origin: hostname.optional(),
+    /** Managed WAF rules. @default false */
+    waf: z.boolean().default(false),
+    /** Per-IP requests per minute on /api (infrastructure seed: 100). @default 100 */
+    apiRateLimitPerMinute: z.number().int().min(1).max(100_000).default(100),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    if (!e.enabled) return;
+    for (const key of ["zoneId", "domain", "origin"] as const) {
+      if (e[key] === undefined) {
+        ctx.addIssue({ code: "custom", path: [key], message: `is required when edge.enabled is true` });
+      }
+    }
+  });
+
+export const githubSchema = z
+  .object({
+    /** Manage branch protection and environments. Needs the secret `monkeytown:githubToken`. @default false */
+    enabled: z.boolean().default(false),
+    /** Repository owner. */
+    owner: z.string().min(1).optional(),
+    /** Repository name. */
+    repository: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
+    /** Approving reviews required on pull requests to main. @default 1 */
+    requiredReviews: z.number().int().min(1).max(6).default(1),
+    /** User ids that approve production deployments. */
+    productionReviewerUserIds: z.array(z.number().int().positive()).default([]),
+    /** Team ids that approve production deployments. */
+    productionReviewerTeamIds: z.array(z.number().int().positive()).default([]),
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    if (!g.enabled) return;
+    for (const key of ["owner", "repository"] as const) {
+      if (g[key] === undefined) {
+        ctx.addIssue({ code: "custom", path: [key], message: `is required when github.enabled is true` });
+      }
+    }
+    if (g.productionReviewerUserIds.length + g.productionReviewerTeamIds.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["productionReviewerUserIds"],
+        message: "production needs at least one required reviewer (a user id or a team id)",
+      });
+    }
+  });
+
+/** The whole `monkeytown:*` namespace. Unknown keys are errors. */
+export const stackConfigSchema = z
+  .object({
+    environment: environmentSchema,
+    kubernetes: kubernetesSchema,
+    /** Web image to deploy; built from docker/Dockerfile.web when unset and registry.push is on. */
+    webImage: imageRef.optional(),
+    /** API image to deploy; built from docker/Dockerfile.api when unset and registry.push is on. */
+    apiImage: imageRef.optional(),
+    web: webSchema.default(webSchema.parse({})),
+    api: apiSchema.default(apiSchema.parse({})),
+    registry: registrySchema,
+    secrets: secretsSchema.default(secretsSchema.parse({})),
+    alerts: alertsSchema.default(alertsSchema.parse({})),
+    edge: edgeSchema.default(edgeSchema.parse({})),
+    github: githubSchema.default(githubSchema.parse({})),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const [key, image] of [
+      ["webImage", c.webImage],
+      ["apiImage", c.apiImage],
+    ] as const) {
+      if (image === undefined && !c.registry.push) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: "is required when registry.push is false (nothing builds the image)",
+        });
+      }
+    }
+    if (c.secrets.githubEnvironment !== undefined && !c.github.enabled) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["secrets", "githubEnvironment"],
+        message: "needs github.enabled: the environment secrets live in the managed repository",
+      });
+    }
+    if (c.kubernetes.mode === "render" && c.secrets.delivery === "kubernetes") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["secrets", "delivery"],
+        message:
+          "cannot be kubernetes in render mode: rendered manifests would hold the secrets in plaintext; use external",
+      });
+    }
+  });
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+export type Thresholds = z.infer<typeof thresholdsSchema>;
+export type Resources = z.infer<ReturnType<typeof resourcesSchema>>;

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Rolls a stack back to earlier images. The program takes its images from the stack config keys
-# monkeytown:webImage and monkeytown:apiImage (a tag or a digest); every successful `pulumi up` records
-# the config it ran with in the stack's history, so the history is where earlier images are read from.
+# monkeytown:webImage and monkeytown:apiImage (a tag or a digest; when unset, the Registry builds them)
+# and exports the references it deployed as the stack output `images` ({web, api}); every successful
+# `pulumi up` also records the config it ran with in the stack's history.
 #
-#   scripts/rollback.sh deployed <stack>   the images of the last successful update (what runs now)
-#   scripts/rollback.sh previous <stack>   the images of the newest successful update before those
+#   scripts/rollback.sh deployed <stack>   what runs now: the `images` output, else the config of the
+#                                           last successful update
+#   scripts/rollback.sh previous <stack>   the images configured in the newest successful update whose
+#                                           images differ from what runs now
 #   scripts/rollback.sh to <stack> <webImage> <apiImage>
 #                                           set both keys, `pulumi up` with the policy pack and the
 #                                           stack's policy config, then run scripts/health-check.sh
@@ -17,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '5,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '7,14p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -31,8 +34,9 @@ ensure_pulumi() {
   }
 }
 
-# Reads `pulumi stack history --json` on stdin; $1 is `deployed` or `previous`.
-images_from_history() {
+# Reads `pulumi stack history --json` on stdin and the `images` output (JSON, or empty) from
+# $IMAGES_OUTPUT; $1 is `deployed` or `previous`.
+choose_images() {
   # The script is JavaScript: its ${...} are template literals, not shell expansions.
   # shellcheck disable=SC2016
   node -e '
@@ -49,7 +53,12 @@ images_from_history() {
         apiImage: u.config?.["monkeytown:apiImage"]?.value,
       });
       const withImages = succeeded.map(images).filter((i) => i.webImage && i.apiImage);
-      const [deployed] = withImages;
+      const out = JSON.parse(process.env.IMAGES_OUTPUT || "null");
+      const running =
+        out && typeof out.web === "string" && typeof out.api === "string"
+          ? { webImage: out.web, apiImage: out.api }
+          : undefined;
+      const deployed = running ?? withImages[0];
       const chosen =
         mode === "deployed" || !deployed
           ? deployed
@@ -64,7 +73,9 @@ case "$cmd" in
   deployed | previous)
     [ $# -eq 2 ] || usage
     ensure_pulumi
-    pulumi stack history --stack "$2" --json --page-size 100 | images_from_history "$cmd"
+    IMAGES_OUTPUT="$(pulumi stack output images --json --stack "$2" 2>/dev/null || true)"
+    export IMAGES_OUTPUT
+    pulumi stack history --stack "$2" --json --page-size 100 | choose_images "$cmd"
     ;;
   to)
     [ $# -eq 4 ] || usage

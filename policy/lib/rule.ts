@@ -1,0 +1,120 @@
+/**
+ * The one place where a rule meets @pulumi/policy: reading config (schema defaults applied once),
+ * honouring waivers, snapshotting props (unknowns become `UNKNOWN`), and dispatching to the
+ * workload / Docker views. Each file in `policies/` is a factory that calls one of these.
+ */
+import type {
+  EnforcementLevel,
+  PolicyConfigSchema,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  Severity,
+} from "@pulumi/policy";
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { DockerContainer, dockerContainer } from "./docker";
+import { activeWaiver, now } from "./waivers";
+import { snapshot } from "./values";
+import { Workload, extractWorkload } from "./workload";
+
+/** A config schema whose every property carries its default: defaults live here and nowhere else. */
+export type ConfigProperties = Record<string, PolicyConfigJSONSchema & { default: unknown }>;
+
+export function configSchema(properties: ConfigProperties): PolicyConfigSchema {
+  return { properties };
+}
+
+/** Defaults taken from the schema. */
+export function defaultsOf(schema: PolicyConfigSchema | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema?.properties ?? {})) {
+    if (typeof v === "object" && v.default !== undefined) out[k] = v.default;
+  }
+  return out;
+}
+
+/**
+ * The rule's config: schema defaults overlaid with what the engine passes. The engine fills
+ * defaults itself (ReconcilePolicyPackConfig), so the overlay only matters for callers that do not.
+ */
+export function readConfig<C extends object>(
+  schema: PolicyConfigSchema | undefined,
+  getConfig: () => object,
+): C {
+  return { ...defaultsOf(schema), ...getConfig() } as C;
+}
+
+export interface RuleMeta {
+  name: string;
+  description: string;
+  enforcementLevel: EnforcementLevel;
+  severity: Severity;
+  configSchema?: PolicyConfigSchema;
+  remediationSteps: string;
+  /** Peer tools that check the same thing, for the README table. */
+  peers?: string;
+}
+
+export interface RuleInput {
+  type: string;
+  name: string;
+  urn: string;
+  /** Snapshot of the props (plain data, unknowns as `UNKNOWN`). */
+  props: unknown;
+}
+
+export type Report = (message: string) => void;
+
+export interface ResourceRuleDef<C> extends RuleMeta {
+  /** Cheap type filter, called before anything else. */
+  appliesTo(type: string): boolean;
+  check(resource: RuleInput, config: C, report: Report): void;
+}
+
+/** Policies built by this module carry their metadata for docs and tests. */
+export type PackPolicy = ResourceValidationPolicy & { peers?: string };
+
+export function resourceRule<C extends object>(def: ResourceRuleDef<C>): PackPolicy {
+  const validate = (args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
+    if (!def.appliesTo(args.type)) return;
+    const props = snapshot(args.props);
+    if (activeWaiver(args.type, props, def.name, now())) return;
+    const config = readConfig<C>(def.configSchema, () => args.getConfig<object>());
+    def.check({ type: args.type, name: args.name, urn: args.urn, props }, config, (m) => reportViolation(m));
+  };
+  return {
+    name: def.name,
+    description: def.description,
+    enforcementLevel: def.enforcementLevel,
+    severity: def.severity,
+    configSchema: def.configSchema,
+    remediationSteps: def.remediationSteps,
+    peers: def.peers,
+    validateResource: validate,
+  };
+}
+
+export interface WorkloadRuleDef<C> extends RuleMeta {
+  workload?(w: Workload, config: C, report: Report, resource: RuleInput): void;
+  docker?(c: DockerContainer, config: C, report: Report, resource: RuleInput): void;
+}
+
+const DOCKER_CONTAINER = "docker:index/container:Container";
+
+/** A rule over Kubernetes workloads (every kind) and, where it applies, Docker containers. */
+export function workloadRule<C extends object>(def: WorkloadRuleDef<C>): PackPolicy {
+  return resourceRule<C>({
+    ...def,
+    appliesTo: (type) =>
+      (def.workload !== undefined && type.startsWith("kubernetes:")) ||
+      (def.docker !== undefined && type === DOCKER_CONTAINER),
+    check: (r, config, report) => {
+      if (r.type === DOCKER_CONTAINER) {
+        def.docker?.(dockerContainer(r.name, r.props), config, report, r);
+        return;
+      }
+      const w = extractWorkload(r.type, r.name, r.props);
+      if (w && def.workload) def.workload(w, config, report, r);
+    },
+  });
+}

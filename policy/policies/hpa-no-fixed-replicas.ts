@@ -1,0 +1,29 @@
+import { hpaFor, stackRule } from "../lib/stack";
+
+/**
+ * A workload scaled by a HorizontalPodAutoscaler sets no `spec.replicas`: otherwise every
+ * `pulumi up` resets the replica count the HPA chose (pulumi/pulumi#13321), scaling production
+ * down mid-traffic.
+ */
+export function hpaNoFixedReplicas() {
+  return stackRule<object>({
+    name: "hpa-no-fixed-replicas",
+    description: "Workloads managed by an HPA do not set spec.replicas.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    peers: "kube-score deployment-replicas (hpa targeted); Polaris (none); kubesec (none); checkov (none)",
+    remediationSteps: "Omit spec.replicas on the Deployment when an HPA targets it; set the floor with the HPA's minReplicas.",
+    check(view, _config, report) {
+      for (const sw of view.workloads) {
+        const w = sw.workload;
+        if (!w.replicated || w.replicas === undefined) continue;
+        const hpa = hpaFor(view, sw);
+        if (!hpa) continue;
+        report(
+          sw.resource,
+          `${w.kind} "${w.name}" sets spec.replicas but HorizontalPodAutoscaler "${hpa.name}" scales it. Each deployment then resets the replica count the HPA chose. Fix: remove spec.replicas and set the floor with the HPA's minReplicas.`,
+        );
+      }
+    },
+  });
+}

@@ -8,6 +8,7 @@
  * Secrets are not part of these schemas: they are read only with `requireSecret` (see ./secrets.ts).
  */
 import { z } from "zod";
+import { resolveAlertThresholds } from "../components/alerts/rules";
 
 /** Kubernetes CPU quantity: `100m`, `0.5`, `2`. */
 const cpuQuantity = z
@@ -145,8 +146,10 @@ export const apiSchema = z
     strategy: z.enum(["rolling", "blue-green"]).default("rolling"),
     /** Blue-green only: the colour the Service sends traffic to. @default "blue" */
     activeColor: z.enum(["blue", "green"]).default("blue"),
-    /** Blue-green only: image of the inactive colour; the active image when unset. */
-    previewImage: imageRef.optional(),
+    /** Blue-green only: image of the blue Deployment; `apiImage` (or the built image) when unset. */
+    blueImage: imageRef.optional(),
+    /** Blue-green only: image of the green Deployment; `apiImage` (or the built image) when unset. */
+    greenImage: imageRef.optional(),
     /** Non-secret runtime settings passed as env (`LOG_LEVEL`, ...). */
     env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "env names are UPPER_SNAKE_CASE"), z.string()).default({}),
     /** Public path prefix of the REST API. @default "/api/v1" */
@@ -182,35 +185,34 @@ export const secretsSchema = z
   })
   .strict();
 
-/** Architecture seed §7.2 thresholds; each is a percentage or seconds. */
+const thresholdPair = z
+  .object({ warning: z.number().positive().optional(), critical: z.number().positive().optional() })
+  .strict();
+
+/**
+ * Overrides of the alert thresholds (architecture seed §7.2). The defaults live once, in
+ * components/alerts/rules.ts (`DEFAULT_ALERT_THRESHOLDS`); this schema checks the merged result with
+ * the same function the component uses, so a bad threshold fails here, before anything is created.
+ */
 export const thresholdsSchema = z
   .object({
-    cpuWarning: z.number().min(1).max(100).default(70),
-    cpuCritical: z.number().min(1).max(100).default(90),
-    memoryWarning: z.number().min(1).max(100).default(80),
-    memoryCritical: z.number().min(1).max(100).default(95),
-    diskWarning: z.number().min(1).max(100).default(70),
-    diskCritical: z.number().min(1).max(100).default(85),
-    errorRateWarning: z.number().min(0).max(100).default(1),
-    errorRateCritical: z.number().min(0).max(100).default(5),
-    latencyP99WarningSeconds: z.number().positive().default(0.5),
-    latencyP99CriticalSeconds: z.number().positive().default(1),
+    cpuPercent: thresholdPair.optional(),
+    memoryPercent: thresholdPair.optional(),
+    diskPercent: thresholdPair.optional(),
+    errorRatePercent: thresholdPair.optional(),
+    p99LatencySeconds: thresholdPair.optional(),
   })
   .strict()
   .superRefine((t, ctx) => {
-    const pairs = [
-      ["cpuWarning", "cpuCritical"],
-      ["memoryWarning", "memoryCritical"],
-      ["diskWarning", "diskCritical"],
-      ["errorRateWarning", "errorRateCritical"],
-      ["latencyP99WarningSeconds", "latencyP99CriticalSeconds"],
-    ] as const;
-    for (const [warn, crit] of pairs) {
-      if (t[warn] >= t[crit]) {
+    try {
+      resolveAlertThresholds(t);
+    } catch (e) {
+      for (const line of (e as Error).message.split("\n").filter((l) => l.includes("`thresholds."))) {
+        const field = /`thresholds\.([a-zA-Z0-9]+)\.?([a-z]*)`/.exec(line);
         ctx.addIssue({
           code: "custom",
-          path: [warn],
-          message: `${warn} (${t[warn]}) must be below ${crit} (${t[crit]}): lower the warning or raise the critical threshold`,
+          path: field ? [field[1], ...(field[2] ? [field[2]] : [])] : [],
+          message: line.replace(/^\s*-\s*/, "").replace(/\.$/, ""),
         });
       }
     }
@@ -228,10 +230,12 @@ export const alertsSchema = z
         to: z.email(),
         from: z.email(),
         smarthost: z.string().regex(/^[a-z0-9.-]+:\d+$/, "must be host:port"),
+        /** SMTP user; its password is the secret `monkeytown:smtpPassword`. */
+        username: z.string().min(1).optional(),
       })
       .strict()
       .optional(),
-    thresholds: thresholdsSchema.default(thresholdsSchema.parse({})),
+    thresholds: thresholdsSchema.default({}),
   })
   .strict();
 
@@ -262,8 +266,10 @@ export const edgeSchema = z
 
 export const githubSchema = z
   .object({
-    /** Manage branch protection and environments. Needs the secret `monkeytown:githubToken`. @default false */
+    /** Use the GitHub provider (environment secrets). Needs the secret `monkeytown:githubToken`. @default false */
     enabled: z.boolean().default(false),
+    /** Manage branch protection and the environments; exactly one stack (production) should. @default false */
+    manageRepository: z.boolean().default(false),
     /** Repository owner. */
     owner: z.string().min(1).optional(),
     /** Repository name. */
@@ -283,7 +289,7 @@ export const githubSchema = z
         ctx.addIssue({ code: "custom", path: [key], message: `is required when github.enabled is true` });
       }
     }
-    if (g.productionReviewerUserIds.length + g.productionReviewerTeamIds.length === 0) {
+    if (g.manageRepository && g.productionReviewerUserIds.length + g.productionReviewerTeamIds.length === 0) {
       ctx.addIssue({
         code: "custom",
         path: ["productionReviewerUserIds"],
@@ -341,5 +347,4 @@ export const stackConfigSchema = z
   });
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
-export type Thresholds = z.infer<typeof thresholdsSchema>;
 export type Resources = z.infer<ReturnType<typeof resourcesSchema>>;

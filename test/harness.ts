@@ -18,8 +18,10 @@ export interface RecordedResource {
   readonly type: string;
   /** Logical name given to the constructor. */
   readonly name: string;
-  /** Inputs as the engine receives them (secrets unwrapped to plain values by the mock monitor). */
+  /** Inputs with secret markers removed (secret values shown as their plain value), for assertions. */
   readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Inputs exactly as the engine receives them: secret values still wrapped in secret markers. */
+  readonly rawInputs: Record<string, unknown>;
   readonly urn: string;
   /** Custom resources only: the provider reference, when one was passed. */
   readonly provider?: string;
@@ -51,7 +53,10 @@ export interface Harness {
   one(type: string, name: string): RecordedResource;
   /** Like `one`, but undefined when absent. */
   find(type: string, name: string): RecordedResource | undefined;
-  /** All registered inputs serialized, for "this secret appears nowhere" assertions. */
+  /**
+   * Every registered input serialized with secret-marked values replaced by "[secret]": what would
+   * be readable in plaintext. "This secret appears nowhere" assertions search this.
+   */
   dump(): string;
 }
 
@@ -82,12 +87,13 @@ export async function installMocks(opts: MockOptions = {}): Promise<Harness> {
         resources.push({
           type: args.type,
           name: args.name,
-          inputs: args.inputs,
+          inputs: reveal(args.inputs) as Record<string, unknown>,
+          rawInputs: args.inputs,
           urn: `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`,
           provider: args.provider,
           custom: args.custom ?? true,
         });
-        return { id: `${args.name}-id`, state: mockOutputs(args) };
+        return { id: `${args.name}-id`, state: mockOutputs({ ...args, inputs: reveal(args.inputs) as Record<string, unknown> }) };
       },
       call(args) {
         throw new Error(
@@ -130,9 +136,36 @@ export async function installMocks(opts: MockOptions = {}): Promise<Harness> {
       return found;
     },
     dump() {
-      return JSON.stringify(resources);
+      return JSON.stringify(resources.map((r) => ({ type: r.type, name: r.name, inputs: redact(r.rawInputs) })));
     },
   };
+}
+
+/** The SDK's wire markers for a secret value: `{ [SIG_KEY]: SECRET_SIG, value }`. */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretMarker(v: unknown): v is { value: unknown } {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+function mapValues(v: unknown, onSecret: (inner: unknown) => unknown): unknown {
+  if (isSecretMarker(v)) return onSecret(v.value);
+  if (Array.isArray(v)) return v.map((x) => mapValues(x, onSecret));
+  if (v !== null && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapValues(x, onSecret)]));
+  }
+  return v;
+}
+
+/** Remove secret markers, keeping the values (for asserting what a resource received). */
+export function reveal(v: unknown): unknown {
+  return mapValues(v, (inner) => reveal(inner));
+}
+
+/** Replace secret-marked values by "[secret]" (what a reader of plaintext would see). */
+export function redact(v: unknown): unknown {
+  return mapValues(v, () => "[secret]");
 }
 
 /** Resolve an Output in a test (unknowns resolve to undefined). */

@@ -1,0 +1,308 @@
+/**
+ * The stack composition: parsed config in, components out, stack outputs back. Every difference
+ * between dev, staging and production comes from `Pulumi.<stack>.yaml`; nothing here branches on
+ * the stack's name.
+ */
+import { execFileSync } from "child_process";
+import * as cloudflare from "@pulumi/cloudflare";
+import * as github from "@pulumi/github";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig, type LoadedConfig, type StackConfig } from "../config";
+import { Alerts } from "../components/alerts";
+import { Edge } from "../components/edge";
+import { RepositorySettings } from "../components/repository";
+import { ApiService } from "../components/api";
+import { Registry } from "../components/registry";
+import { Secrets, secretOutput, type SecretOutput } from "../components/secrets";
+import { WebService } from "../components/web";
+import { PART_OF } from "../components/k8s";
+
+/** What `pulumi stack output` shows. */
+export interface StackOutputs {
+  readonly environment: StackConfig["environment"];
+  readonly namespace: pulumi.Output<string>;
+  readonly webUrl: pulumi.Output<string>;
+  readonly apiUrl: pulumi.Output<string>;
+  readonly images: { readonly web: pulumi.Output<string>; readonly api: pulumi.Output<string> };
+  readonly apiActiveColor?: string;
+  readonly renderedManifestsDir?: string;
+  readonly appSecretName: pulumi.Output<string>;
+}
+
+/** The git commit the images are tagged with (12 characters), unless config pins a tag. */
+export function imageTag(config: StackConfig): string {
+  if (config.registry.tag !== undefined) return config.registry.tag;
+  try {
+    return execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { encoding: "utf8" }).trim();
+  } catch {
+    throw new pulumi.RunError(
+      "monkeytown:registry.tag is unset and the git commit cannot be read: run from a git checkout, or set `pulumi config set --path monkeytown:registry.tag <tag>`.",
+    );
+  }
+}
+
+/** Public site URL: the edge domain when the edge is on, else the Ingress host. */
+export function siteUrl(config: StackConfig): string | undefined {
+  const host = config.edge.enabled ? config.edge.domain : config.web.host;
+  if (host === undefined) return undefined;
+  return `${config.environment.tls === "none" ? "http" : "https"}://${host}`;
+}
+
+/** cert-manager ClusterIssuer for the environment's TLS setting. */
+export function clusterIssuer(tls: StackConfig["environment"]["tls"]): string | undefined {
+  return tls === "none" ? undefined : `letsencrypt-${tls}`;
+}
+
+/** Compose every component for one stack from its loaded configuration. */
+export function compose(loaded: LoadedConfig): StackOutputs {
+  const { config: c, secrets } = loaded;
+  const env = c.environment;
+  const protect = c.kubernetes.protect;
+
+  const provider =
+    c.kubernetes.mode === "render"
+      ? new k8s.Provider("k8s", { renderYamlToDirectory: c.kubernetes.renderDir })
+      : new k8s.Provider("k8s", { context: c.kubernetes.context, enableServerSideApply: true });
+
+  const namespace = new k8s.core.v1.Namespace(
+    "namespace",
+    {
+      metadata: {
+        name: c.kubernetes.namespace,
+        labels: {
+          "app.kubernetes.io/part-of": PART_OF,
+          // Kubernetes' own admission enforces the restricted Pod Security Standard here too.
+          "pod-security.kubernetes.io/enforce": "restricted",
+          "pod-security.kubernetes.io/warn": "restricted",
+        },
+      },
+    },
+    { provider, protect },
+  );
+  const ns = namespace.metadata.name;
+  const opts: pulumi.ComponentResourceOptions = { providers: { kubernetes: provider }, protect };
+  const githubProvider = c.github.enabled
+    ? new github.Provider("github", { owner: c.github.owner, token: secrets.githubToken })
+    : undefined;
+
+  // The repository's merge gate and deployment environments: owned by one stack (production).
+  const repository =
+    githubProvider && c.github.manageRepository
+      ? new RepositorySettings(
+          "repository",
+          {
+            repository: c.github.repository!,
+            requiredApprovingReviewCount: c.github.requiredReviews,
+            productionReviewers: {
+              users: c.github.productionReviewerUserIds,
+              teams: c.github.productionReviewerTeamIds,
+            },
+          },
+          { provider: githubProvider, protect },
+        )
+      : undefined;
+
+  // Images: referenced in dev, built from docker/ and pinned by digest where registry.push is on.
+  const tag = c.registry.push ? imageTag(c) : "unused";
+  const registryToken = secrets.registryToken as SecretOutput | undefined;
+  const pullSecretWanted =
+    c.secrets.delivery === "kubernetes" && registryToken !== undefined && c.registry.username !== undefined;
+  const registry = new Registry(
+    "registry",
+    {
+      server: c.registry.server,
+      owner: c.registry.owner,
+      tag,
+      push: c.registry.push,
+      username: c.registry.username,
+      password: registryToken,
+      pullSecretNamespace: pullSecretWanted ? ns : undefined,
+      images: {
+        web: {
+          ref: c.webImage,
+          build: {
+            context: "docker/web",
+            dockerfile: "docker/Dockerfile.web",
+            args: {
+              VITE_APP_NAME: env.appName,
+              VITE_ENABLE_DEBUG: String(env.debug),
+              VITE_BUILD_SOURCEMAP: String(env.sourceMaps),
+              VITE_ENABLE_ANALYTICS: String(env.analytics),
+            },
+          },
+        },
+        api: {
+          ref: c.apiImage,
+          build: { context: "docker/api", dockerfile: "docker/Dockerfile.api", args: {} },
+        },
+      },
+    },
+    opts,
+  );
+  const pullSecrets = registry.pullSecretName ? [registry.pullSecretName] : undefined;
+
+  // Application secrets: only from secret config, referenced by name from the workloads.
+  const appEntries: Record<string, SecretOutput | undefined> = {
+    JWT_SECRET: secrets.jwtSecret && secretOutput(secrets.jwtSecret),
+  };
+  if (secrets.sentryDsn) appEntries.SENTRY_DSN = secretOutput(secrets.sentryDsn);
+  if (secrets.newRelicLicenseKey) {
+    appEntries.NEW_RELIC_LICENSE_KEY = secretOutput(secrets.newRelicLicenseKey);
+  }
+  const githubTargets =
+    c.secrets.githubEnvironment !== undefined && c.github.repository !== undefined
+      ? [{ repository: c.github.repository, environment: c.secrets.githubEnvironment }]
+      : [];
+  const appSecrets = new Secrets(
+    "app-secrets",
+    {
+      namespace: ns,
+      secretName: "monkeytown-app",
+      entries: appEntries,
+      delivery: c.secrets.delivery,
+      githubEnvironments: githubTargets,
+    },
+    {
+      ...opts,
+      providers: githubProvider ? { kubernetes: provider, github: githubProvider } : opts.providers,
+      // Environment secrets need their environment to exist first.
+      dependsOn: repository ? [repository] : [],
+    },
+  );
+
+  const url = siteUrl(c);
+  const api = new ApiService(
+    "api",
+    {
+      namespace: ns,
+      image: registry.imageRefs.api,
+      port: c.api.port,
+      replicas: c.api.autoscaling ? undefined : c.api.replicas,
+      autoscaling: c.api.autoscaling,
+      resources: c.api.resources,
+      healthCheckIntervalSeconds: env.healthCheckIntervalSeconds,
+      env: {
+        NODE_ENV: env.nodeEnv,
+        APP_NAME: env.appName,
+        ...(url !== undefined ? { APP_URL: url } : {}),
+        API_BASE_PATH: c.api.basePath,
+        ENABLE_DEBUG: String(env.debug),
+        ENABLE_ANALYTICS: String(env.analytics),
+        LOG_LEVEL: env.debug ? "debug" : "info",
+        ...c.api.env,
+      },
+      secretEnv: appSecrets.ref,
+      blueGreen:
+        c.api.strategy === "blue-green"
+          ? {
+              activeColor: c.api.activeColor,
+              images: { blue: c.api.blueImage, green: c.api.greenImage },
+            }
+          : undefined,
+      imagePullSecrets: pullSecrets,
+    },
+    opts,
+  );
+
+  const web = new WebService(
+    "web",
+    {
+      namespace: ns,
+      image: registry.imageRefs.web,
+      replicas: c.web.replicas,
+      port: c.web.port,
+      resources: c.web.resources,
+      healthCheckIntervalSeconds: env.healthCheckIntervalSeconds,
+      imagePullSecrets: pullSecrets,
+      ingress:
+        c.web.host !== undefined
+          ? {
+              host: c.web.host,
+              className: c.web.ingressClassName,
+              clusterIssuer: clusterIssuer(env.tls),
+              routes: [
+                { path: "/api", serviceName: api.serviceName, servicePort: api.servicePort },
+                { path: "/ws", serviceName: api.serviceName, servicePort: api.servicePort },
+              ],
+            }
+          : undefined,
+    },
+    opts,
+  );
+
+  if (c.alerts.enabled) {
+    const alertEntries: Record<string, SecretOutput | undefined> = {
+      WEBHOOK_URL: secrets.alertWebhookUrl && secretOutput(secrets.alertWebhookUrl),
+    };
+    if (c.alerts.email?.username !== undefined && secrets.smtpPassword) {
+      alertEntries.SMTP_PASSWORD = secretOutput(secrets.smtpPassword);
+    }
+    const alertSecrets = new Secrets(
+      "alert-secrets",
+      {
+        namespace: ns,
+        secretName: "monkeytown-alerting",
+        entries: alertEntries,
+        delivery: c.secrets.delivery,
+      },
+      opts,
+    );
+    new Alerts(
+      "alerts",
+      {
+        namespace: ns,
+        apiSelectorLabels: api.selector,
+        hpaName: api.autoscalerName,
+        thresholds: c.alerts.thresholds,
+        critical: {
+          kind: c.alerts.webhookKind,
+          urlSecret: { name: alertSecrets.ref.name, key: "WEBHOOK_URL" },
+        },
+        warningDigest: c.alerts.email
+          ? {
+              to: c.alerts.email.to,
+              from: c.alerts.email.from,
+              smarthost: c.alerts.email.smarthost,
+              authUsername: alertEntries.SMTP_PASSWORD ? c.alerts.email.username : undefined,
+              authPassword: alertEntries.SMTP_PASSWORD
+                ? { name: alertSecrets.ref.name, key: "SMTP_PASSWORD" }
+                : undefined,
+            }
+          : undefined,
+      },
+      opts,
+    );
+  }
+
+  if (c.edge.enabled) {
+    const cf = new cloudflare.Provider("cloudflare", { apiToken: secrets.cloudflareApiToken });
+    new Edge(
+      "edge",
+      {
+        zoneId: c.edge.zoneId!,
+        records: [{ hostname: c.edge.domain!, target: c.edge.origin!, type: "CNAME" }],
+        apiRateLimitRequests: c.edge.apiRateLimitPerMinute,
+        waf: c.edge.waf,
+      },
+      { provider: cf, protect },
+    );
+  }
+
+  return {
+    environment: env,
+    namespace: ns,
+    webUrl: url !== undefined ? pulumi.output(url) : web.url,
+    apiUrl: url !== undefined ? pulumi.output(`${url}${c.api.basePath}`) : api.url,
+    images: { web: registry.imageRefs.web, api: registry.imageRefs.api },
+    apiActiveColor: c.api.strategy === "blue-green" ? c.api.activeColor : undefined,
+    renderedManifestsDir: c.kubernetes.mode === "render" ? c.kubernetes.renderDir : undefined,
+    appSecretName: pulumi.output(appSecrets.ref.name),
+  };
+}
+
+/** Entry point: validate everything, then compose. A config error registers nothing. */
+export async function program(): Promise<StackOutputs> {
+  const loaded = await loadStackConfig();
+  return compose(loaded);
+}

@@ -1,0 +1,179 @@
+/**
+ * Each stack file, run through the real program under mocks: the resources it registers and the
+ * environment-matrix values (architecture seed §5) they carry.
+ */
+import { describe, expect, it } from "vitest";
+import { installMocks, valueOf, type Harness, type RecordedResource } from "../test/harness";
+import { TEST_SECRETS, stackTestConfig } from "../test/stack-config";
+import type { StackOutputs } from "./program";
+import { REQUIRED_CHECK_CONTEXTS } from "../components/repository/checks";
+
+async function runStack(stack: string): Promise<{ h: Harness; outputs: StackOutputs }> {
+  const { config, secretKeys } = stackTestConfig(stack);
+  const h = await installMocks({ stack, config, secretKeys });
+  const { program } = await import("./program");
+  const outputs = await program();
+  await h.settle();
+  return { h, outputs };
+}
+
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const containerOf = (d: RecordedResource) => d.inputs.spec.template.spec.containers[0];
+const envOf = (h: Harness) => h.one("kubernetes:core/v1:ConfigMap", "api-env").inputs.data;
+
+describe("dev stack (embedded default)", () => {
+  it("renders to a folder with only the Kubernetes provider, and exercises every component that can", async () => {
+    const { h, outputs } = await runStack("dev");
+    const providers = h.resources.filter((r) => r.type.startsWith("pulumi:providers:"));
+    expect(providers.map((p) => p.type)).toEqual(["pulumi:providers:kubernetes"]);
+    expect(providers[0].inputs.renderYamlToDirectory).toBe("rendered/dev");
+    expect(await valueOf(pulumi_output(outputs.renderedManifestsDir))).toBe("rendered/dev");
+
+    const types = new Set(h.resources.map((r) => r.type));
+    for (const t of [
+      "monkeytown:web:WebService",
+      "monkeytown:api:ApiService",
+      "monkeytown:registry:Registry",
+      "monkeytown:secrets:Secrets",
+      "monkeytown:alerts:Alerts",
+    ]) {
+      expect(types, t).toContain(t);
+    }
+    // Images referenced, not built; secrets referenced, not rendered.
+    expect(h.byType("docker:index/image:Image")).toHaveLength(0);
+    expect(h.byType("kubernetes:core/v1:Secret")).toHaveLength(0);
+    expect(await valueOf(outputs.images.web)).toBe("ghcr.io/monkeytown/monkeytown-web:0.1.0");
+    expect(await valueOf(outputs.namespace)).toBe("monkeytown-dev");
+    expect(await valueOf(outputs.webUrl)).toBe("http://dev.monkeytown.localhost");
+  });
+
+  it("carries the Development column of the environment matrix", async () => {
+    const { h, outputs } = await runStack("dev");
+    expect(outputs.environment).toMatchObject({
+      nodeEnv: "development",
+      appName: "Monkeytown Dev",
+      debug: true,
+      sourceMaps: true,
+      analytics: false,
+      tls: "none",
+      healthCheckIntervalSeconds: 10,
+    });
+    expect(envOf(h)).toMatchObject({
+      NODE_ENV: "development",
+      APP_NAME: "Monkeytown Dev",
+      ENABLE_DEBUG: "true",
+      ENABLE_ANALYTICS: "false",
+    });
+    for (const name of ["web", "api"]) {
+      const d = h.one(DEPLOYMENT, `${name}-deployment`);
+      expect(d.inputs.spec.replicas).toBe(1);
+      expect(containerOf(d).livenessProbe.periodSeconds).toBe(10);
+    }
+    const ingress = h.one("kubernetes:networking.k8s.io/v1:Ingress", "web-ingress");
+    expect(ingress.inputs.spec).not.toHaveProperty("tls");
+    expect(ingress.inputs.metadata.annotations).not.toHaveProperty("cert-manager.io/cluster-issuer");
+  });
+});
+
+describe("staging stack", () => {
+  it("builds and pushes images, delivers secrets, fronts with Cloudflare, Staging column of the matrix", async () => {
+    const { h, outputs } = await runStack("staging");
+    const images = h.byType("docker:index/image:Image");
+    expect(images.map((i) => i.name).sort()).toEqual(["registry-api", "registry-web"]);
+    const webImage = h.one("docker:index/image:Image", "registry-web");
+    expect(webImage.inputs.imageName).toMatch(/^ghcr\.io\/monkeytown\/monkeytown-web:[0-9a-f]{12}$/);
+    expect(webImage.inputs.build.args).toMatchObject({
+      VITE_APP_NAME: "Monkeytown Staging",
+      VITE_ENABLE_DEBUG: "true",
+      VITE_BUILD_SOURCEMAP: "true",
+      VITE_ENABLE_ANALYTICS: "true",
+    });
+    // Deployed by digest once pushed.
+    expect(containerOf(h.one(DEPLOYMENT, "web-deployment")).image).toMatch(/@sha256:[0-9a-f]{64}$/);
+    expect(await valueOf(outputs.images.api)).toMatch(/monkeytown-api@sha256:/);
+
+    expect(envOf(h)).toMatchObject({ NODE_ENV: "staging", APP_URL: "https://staging.monkeytown.app" });
+    expect(h.one(DEPLOYMENT, "api-deployment").inputs.spec.replicas).toBe(1);
+    expect(containerOf(h.one(DEPLOYMENT, "api-deployment")).readinessProbe.periodSeconds).toBe(30);
+    const ingress = h.one("kubernetes:networking.k8s.io/v1:Ingress", "web-ingress");
+    expect(ingress.inputs.metadata.annotations["cert-manager.io/cluster-issuer"]).toBe(
+      "letsencrypt-staging",
+    );
+
+    const appSecret = h.one("kubernetes:core/v1:Secret", "app-secrets-secret");
+    expect(Object.keys(appSecret.inputs.stringData)).toEqual(["JWT_SECRET"]);
+    expect(h.one("kubernetes:core/v1:Secret", "registry-pull-secret").inputs.type).toBe(
+      "kubernetes.io/dockerconfigjson",
+    );
+    const ghSecrets = h.byType("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret");
+    expect(ghSecrets.map((s) => [s.inputs.environment, s.inputs.secretName])).toEqual([
+      ["staging", "JWT_SECRET"],
+    ]);
+    expect(h.byType("cloudflare:index/dnsRecord:DnsRecord")).toHaveLength(1);
+    expect(h.resources.some((r) => r.name.includes("waf"))).toBe(false);
+    // Staging does not own the repository's settings: production does.
+    expect(h.byType("github:index/branchProtection:BranchProtection")).toHaveLength(0);
+  });
+});
+
+describe("production stack", () => {
+  it("autoscales the API 2-10 with blue-green, PDBs and protection, Production column of the matrix", async () => {
+    const { h, outputs } = await runStack("production");
+    expect(outputs.environment).toMatchObject({
+      nodeEnv: "production",
+      appName: "Monkeytown",
+      debug: false,
+      sourceMaps: false,
+      analytics: true,
+      tls: "production",
+      healthCheckIntervalSeconds: 30,
+    });
+    const hpa = h.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "api-hpa");
+    expect(hpa.inputs.spec).toMatchObject({ minReplicas: 2, maxReplicas: 10 });
+    expect(hpa.inputs.spec.scaleTargetRef.name).toBe("api-blue");
+    // The HPA-managed Deployment leaves replicas to the HPA; the idle colour stays warm.
+    expect(h.one(DEPLOYMENT, "api-blue").inputs.spec).not.toHaveProperty("replicas");
+    expect(h.one(DEPLOYMENT, "api-green").inputs.spec.replicas).toBe(1);
+    expect(h.one("kubernetes:core/v1:Service", "api-service").inputs.spec.selector).toMatchObject({
+      "monkeytown.dev/color": "blue",
+    });
+    expect(h.one(DEPLOYMENT, "web-deployment").inputs.spec.replicas).toBe(2);
+    expect(h.byType("kubernetes:policy/v1:PodDisruptionBudget").map((p) => p.name).sort()).toEqual([
+      "api-pdb",
+      "web-pdb",
+    ]);
+    expect(envOf(h)).toMatchObject({ NODE_ENV: "production", ENABLE_DEBUG: "false", LOG_LEVEL: "info" });
+    expect(
+      h.one("kubernetes:networking.k8s.io/v1:Ingress", "web-ingress").inputs.metadata.annotations[
+        "cert-manager.io/cluster-issuer"
+      ],
+    ).toBe("letsencrypt-production");
+    expect(h.resources.some((r) => r.type === "cloudflare:index/ruleset:Ruleset" && r.name.includes("waf"))).toBe(true);
+    // Production owns the merge gate: the required checks come from components/repository/checks.ts.
+    const protection = h.one("github:index/branchProtection:BranchProtection", "repository-branch-protection");
+    expect(protection.inputs.requiredStatusChecks[0].contexts).toEqual([...REQUIRED_CHECK_CONTEXTS]);
+    expect(protection.inputs.allowsForcePushes).toBe(false);
+    const prodEnv = h.one("github:index/repositoryEnvironment:RepositoryEnvironment", "repository-env-production");
+    expect(prodEnv.inputs.reviewers[0].teams).toEqual([4242]);
+  });
+});
+
+describe("secrets in every stack", () => {
+  it.each(["dev", "staging", "production"])(
+    "%s: no secret value appears in plaintext in any registered input",
+    async (stack) => {
+      const { h } = await runStack(stack);
+      const dump = h.dump();
+      for (const value of Object.values(TEST_SECRETS)) {
+        expect(dump).not.toContain(value);
+      }
+      expect(dump).not.toContain(Buffer.from(`monkeytown-bot:${TEST_SECRETS["monkeytown:registryToken"]}`).toString("base64"));
+    },
+  );
+});
+
+function pulumi_output<T>(v: T) {
+  // Outputs are plain values here; wrap for valueOf's signature.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require("@pulumi/pulumi") as typeof import("@pulumi/pulumi")).output(v);
+}

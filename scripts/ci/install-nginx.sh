@@ -34,11 +34,18 @@ else
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-apt_get() { "${SUDO[@]}" apt-get -qq -o=Dpkg::Use-Pty=0 "$@"; }
+log=$(mktemp)
+# Quiet on success; the whole apt output on failure.
+apt_get() {
+  if ! "${SUDO[@]}" apt-get -qq -o=Dpkg::Use-Pty=0 "$@" >>"$log" 2>&1; then
+    cat "$log" >&2
+    return 1
+  fi
+}
 
 # Refresh the package lists only if they are missing or older than a day.
 if [[ -z $(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1) ]]; then
-  apt_get update >/dev/null
+  apt_get update
 fi
 
 install=()
@@ -62,7 +69,7 @@ created_policy=0
 if [[ ! -e $policy && ${#SUDO[@]} -eq 0 ]]; then
   printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
 fi
-trap '[[ $created_policy -eq 1 ]] && rm -f "$policy"' EXIT
+trap 'rm -f "$log"; if [[ $created_policy -eq 1 ]]; then rm -f "$policy"; fi' EXIT
 
-apt_get install -y --no-install-recommends "${install[@]}" >/dev/null
+apt_get install -y --no-install-recommends "${install[@]}"
 echo "install-nginx: installed ${install[*]}"

@@ -1,0 +1,234 @@
+/**
+ * The images' sources: the web image's nginx.conf is the builder's output (no second copy), the
+ * Dockerfiles keep the contracts the WebService and ApiService rely on, the placeholder API answers
+ * its endpoints, and, where a Docker engine answers, both images build and pass their health checks.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  HEALTH_BODY,
+  NGINX_DEFAULTS,
+  NGINX_WRITABLE_PATHS,
+  renderNginxConfig,
+} from "../components/web/nginx";
+import { freePort, get } from "../test/fixtures/spa/serve";
+
+const here = __dirname;
+const read = (path: string): string => readFileSync(join(here, path), "utf8");
+
+describe("docker/web", () => {
+  it("carries exactly the nginx.conf renderNginxConfig() renders (npm run render:nginx)", () => {
+    expect(read("web/nginx.conf")).toBe(renderNginxConfig());
+  });
+
+  it("Dockerfile.web: base image as a build argument, non-root 1001, the config's port, writable run dir, health check", () => {
+    const file = read("Dockerfile.web");
+    expect(file).toMatch(/^ARG NGINX_IMAGE=\S+\nFROM \$\{NGINX_IMAGE\}$/m);
+    expect(file).toMatch(/^COPY nginx\.conf \/etc\/nginx\/nginx\.conf$/m);
+    expect(file).toMatch(new RegExp(`^COPY public/ ${NGINX_DEFAULTS.root}/$`, "m"));
+    expect(file).toMatch(/^USER 1001:1001$/m);
+    expect(file).toMatch(new RegExp(`^EXPOSE ${NGINX_DEFAULTS.port}$`, "m"));
+    for (const path of NGINX_WRITABLE_PATHS) {
+      expect(file).toContain(`mkdir -p ${path} && chown 1001:1001 ${path}`);
+    }
+    expect(file).toContain(`http://127.0.0.1:${NGINX_DEFAULTS.port}/health`);
+  });
+
+  it("has a placeholder SPA whose index.html references assets that exist", () => {
+    const html = read("web/public/index.html");
+    const refs = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+    expect(refs).toHaveLength(2);
+    for (const ref of refs) expect(existsSync(join(here, "web/public", ref)), ref).toBe(true);
+  });
+});
+
+describe("docker/api", () => {
+  it("Dockerfile.api: base image as a build argument, npm ci --omit=dev, non-root 1001, health check", () => {
+    const file = read("Dockerfile.api");
+    expect(file).toMatch(/^ARG NODE_IMAGE=\S+\nFROM \$\{NODE_IMAGE\}$/m);
+    expect(file).toMatch(/^COPY package\.json package-lock\.json \.\/$/m);
+    expect(file).toMatch(/^RUN npm ci --omit=dev /m);
+    expect(file).toMatch(/^USER 1001:1001$/m);
+    expect(file).toMatch(/^HEALTHCHECK .*\n.*\/health/m);
+    const lock = JSON.parse(read("api/package-lock.json")) as {
+      packages: Record<string, { name?: string }>;
+    };
+    expect(lock.packages[""].name).toBe(JSON.parse(read("api/package.json")).name);
+  });
+
+  describe("the placeholder API, run with node", () => {
+    let child: ReturnType<typeof spawn>;
+    let url: string;
+    let output = "";
+
+    beforeAll(async () => {
+      const port = await freePort();
+      url = `http://127.0.0.1:${port}`;
+      child = spawn(process.execPath, [join(here, "api/src/server.js")], {
+        env: {
+          PATH: process.env.PATH,
+          PORT: String(port),
+          HOST: "127.0.0.1",
+          APP_VERSION: "test-1",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+      child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        try {
+          await get(`${url}/health`);
+          break;
+        } catch (err) {
+          if (Date.now() > deadline || child.exitCode !== null)
+            throw new Error(`API did not start: ${output} ${String(err)}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    }, 20_000);
+
+    afterAll(() => {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    });
+
+    it("answers /health, /ready and /api/v1/*", async () => {
+      const health = await get(`${url}/health`);
+      expect(health.status).toBe(200);
+      expect(health.body.toString()).toBe(HEALTH_BODY);
+      expect((await get(`${url}/ready`)).status).toBe(200);
+      const version = await get(`${url}/api/v1/version`);
+      expect(JSON.parse(version.body.toString())).toEqual({
+        name: "monkeytown-api",
+        version: "test-1",
+      });
+      const missing = await get(`${url}/api/v1/nope`);
+      expect(missing.status).toBe(404);
+      expect(missing.headers["content-type"]).toBe("application/json");
+    });
+
+    it("counts requests in Prometheus text format on /metrics", async () => {
+      await get(`${url}/api/v1/status`);
+      const res = await get(`${url}/metrics`);
+      expect(res.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
+      const text = res.body.toString();
+      expect(text).toContain("# TYPE http_requests_total counter");
+      expect(text).toMatch(
+        /^http_requests_total\{route="\/api\/v1\/status",status="200"\} [1-9]\d*$/m,
+      );
+      expect(text).toMatch(/^http_requests_total\{route="unmatched",status="404"\} [1-9]\d*$/m);
+      expect(text).toMatch(/^process_uptime_seconds \d+\.\d+$/m);
+    });
+
+    it("exits 0 on SIGTERM", async () => {
+      const exited = new Promise<number | null>((resolve) =>
+        child.once("exit", (code) => resolve(code)),
+      );
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(output).toContain('"msg":"shutting down"');
+    });
+  });
+});
+
+const dockerInfo = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], {
+  encoding: "utf8",
+  timeout: 15_000,
+});
+const noDocker =
+  dockerInfo.status === 0
+    ? undefined
+    : `no Docker engine answers \`docker info\` (${(dockerInfo.stderr || dockerInfo.error?.message || "").trim().split("\n")[0]})`;
+if (noDocker !== undefined) console.warn(`docker image build tests skipped: ${noDocker}`);
+
+/**
+ * Builds both images and runs them as the cluster does (read-only root, only the run dir writable).
+ * Base images come from MONKEYTOWN_NGINX_IMAGE / MONKEYTOWN_NODE_IMAGE when set (a locally made
+ * base), otherwise from the Dockerfiles' defaults.
+ */
+describe.skipIf(noDocker !== undefined)(
+  `docker images${noDocker ? ` (skipped: ${noDocker})` : ""}`,
+  () => {
+    const docker = (args: string[], timeout = 300_000) => {
+      const run = spawnSync("docker", args, { encoding: "utf8", timeout });
+      if (run.status !== 0)
+        throw new Error(`docker ${args.join(" ")} failed:\n${run.stdout}\n${run.stderr}`);
+      return run.stdout.trim();
+    };
+    const containers: string[] = [];
+    afterAll(() => {
+      for (const id of containers) spawnSync("docker", ["rm", "-f", id]);
+    });
+
+    async function healthy(url: string): Promise<void> {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        try {
+          const res = await get(url);
+          if (res.status === 200) return;
+        } catch {
+          // not up yet
+        }
+        if (Date.now() > deadline) throw new Error(`${url} never answered 200`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+
+    it("builds the web image and serves /health as uid 1001 with a read-only root", async () => {
+      const base = process.env.MONKEYTOWN_NGINX_IMAGE;
+      docker([
+        "build",
+        "-q",
+        "-f",
+        join(here, "Dockerfile.web"),
+        "-t",
+        "monkeytown-web:test",
+        ...(base ? ["--build-arg", `NGINX_IMAGE=${base}`] : []),
+        join(here, "web"),
+      ]);
+      expect(docker(["image", "inspect", "-f", "{{.Config.User}}", "monkeytown-web:test"])).toBe(
+        "1001:1001",
+      );
+      const port = await freePort();
+      const tmpfs = NGINX_WRITABLE_PATHS.flatMap((p) => ["--tmpfs", `${p}:uid=1001,gid=1001`]);
+      containers.push(
+        docker([
+          "run",
+          "-d",
+          "--read-only",
+          ...tmpfs,
+          "-p",
+          `127.0.0.1:${port}:${NGINX_DEFAULTS.port}`,
+          "monkeytown-web:test",
+        ]),
+      );
+      await healthy(`http://127.0.0.1:${port}/health`);
+      const index = await get(`http://127.0.0.1:${port}/games/1`);
+      expect(index.body.toString()).toContain('<div id="root">');
+    }, 360_000);
+
+    it("builds the API image and serves /health as uid 1001", async () => {
+      const base = process.env.MONKEYTOWN_NODE_IMAGE;
+      docker([
+        "build",
+        "-q",
+        "-f",
+        join(here, "Dockerfile.api"),
+        "-t",
+        "monkeytown-api:test",
+        ...(base ? ["--build-arg", `NODE_IMAGE=${base}`] : []),
+        join(here, "api"),
+      ]);
+      expect(docker(["image", "inspect", "-f", "{{.Config.User}}", "monkeytown-api:test"])).toBe(
+        "1001:1001",
+      );
+      const port = await freePort();
+      containers.push(
+        docker(["run", "-d", "--read-only", "-p", `127.0.0.1:${port}:3000`, "monkeytown-api:test"]),
+      );
+      await healthy(`http://127.0.0.1:${port}/health`);
+    }, 360_000);
+  },
+);

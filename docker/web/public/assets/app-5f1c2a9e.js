@@ -1,0 +1,6 @@
+const root = document.getElementById("root");
+const render = () => {
+  root.textContent = location.pathname === "/" ? "Monkeytown" : `Monkeytown: ${location.pathname}`;
+};
+addEventListener("popstate", render);
+render();

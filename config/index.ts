@@ -70,12 +70,12 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
-function fixFor(issue: z.core.$ZodIssue, key: string, stack: string): string {
+function fixFor(issue: z.core.$ZodIssue, key: string, stack: string, root: unknown): string {
   const setCmd = (example: string) =>
     `\`pulumi config set --path ${key} ${example} -s ${stack}\``;
   switch (issue.code) {
     case "invalid_type":
-      return issue.input === undefined
+      return valueAt(root, issue.path) === undefined
         ? `add \`${key}\` to the stack file`
         : `set it to ${issue.expected === "number" ? "a number" : `a ${issue.expected}`}, e.g. ${setCmd(issue.expected === "boolean" ? "true" : issue.expected === "number" ? "2" : "<value>")}`;
     case "unrecognized_keys":
@@ -144,12 +144,12 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): ParseResul
       if (issue.code === "unrecognized_keys") {
         for (const extra of issue.keys) {
           const key = keyOf([...issue.path, extra]);
-          problems.push({ key, message: "is not a known configuration key", fix: fixFor(issue, key, stack) });
+          problems.push({ key, message: "is not a known configuration key", fix: fixFor(issue, key, stack, input) });
         }
         continue;
       }
       const key = keyOf(issue.path);
-      problems.push({ key, message: messageFor(issue, input), fix: fixFor(issue, key, stack) });
+      problems.push({ key, message: messageFor(issue, input), fix: fixFor(issue, key, stack, input) });
     }
   }
 

@@ -1,0 +1,273 @@
+/**
+ * Bad configuration: each case gives the expected message (key, stack file, fix), and the program
+ * registers nothing. Good configuration: defaults and the secret rules.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+import { appSettingsSchema, formatProblems, parseStackConfig, validateSecretValues } from "./index";
+import { installMocks } from "../test/harness";
+import { PROJECT_ROOT, readStackConfig, stackTestConfig } from "../test/stack-config";
+
+/** dev's plain config with some keys changed (key without namespace → raw string or object). */
+function devWith(changes: Record<string, unknown>): Record<string, string> {
+  const plain: Record<string, string> = {};
+  for (const [k, v] of Object.entries(readStackConfig("dev"))) plain[k.replace(/^monkeytown:/, "")] = v;
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === undefined) delete plain[k];
+    else plain[k] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  return plain;
+}
+
+const devObject = (key: string) =>
+  JSON.parse(readStackConfig("dev")[`monkeytown:${key}`]) as Record<string, unknown>;
+
+interface BadCase {
+  readonly name: string;
+  readonly plain: Record<string, string>;
+  readonly secretKeys?: string[];
+  /** Expected key in the message. */
+  readonly key: string;
+  /** Expected words of the message and fix. */
+  readonly says: RegExp;
+}
+
+const BAD: readonly BadCase[] = [
+  {
+    name: "wrong type (string replicas)",
+    plain: devWith({ web: { ...devObject("web"), replicas: "three" } }),
+    key: "monkeytown:web.replicas",
+    says: /expected a number, got a string.*set it to a number/,
+  },
+  {
+    name: "unknown nested key (typo)",
+    plain: devWith({ web: { ...devObject("web"), replica: 2 } }),
+    key: "monkeytown:web.replica",
+    says: /not a known configuration key.*remove or rename/,
+  },
+  {
+    name: "unknown top-level key",
+    plain: devWith({ databse: "x" }),
+    key: "monkeytown:databse",
+    says: /not a known configuration key.*known keys: environment/,
+  },
+  {
+    name: "min > max autoscaling",
+    plain: devWith({ api: { autoscaling: { minReplicas: 5, maxReplicas: 2 } } }),
+    key: "monkeytown:api.autoscaling.minReplicas",
+    says: /minReplicas is greater than maxReplicas: raise maxReplicas or lower minReplicas/,
+  },
+  {
+    name: "bad domain",
+    plain: devWith({ web: { ...devObject("web"), host: "Not A Domain" } }),
+    key: "monkeytown:web.host",
+    says: /lower-case DNS name/,
+  },
+  {
+    name: "enum value out of range",
+    plain: devWith({ api: { strategy: "canary" } }),
+    key: "monkeytown:api.strategy",
+    says: /use one of: "rolling", "blue-green"/,
+  },
+  {
+    name: "latest image tag",
+    plain: devWith({ webImage: "ghcr.io/monkeytown/monkeytown-web:latest" }),
+    key: "monkeytown:webImage",
+    says: /mutable tag latest/,
+  },
+  {
+    name: "missing required section",
+    plain: devWith({ environment: undefined }),
+    key: "monkeytown:environment",
+    says: /is required but not set.*add `monkeytown:environment`/,
+  },
+  {
+    name: "privileged port",
+    plain: devWith({ web: { ...devObject("web"), port: 80 } }),
+    key: "monkeytown:web.port",
+    says: /raise it to at least 1024/,
+  },
+  {
+    name: "limit below request is caught by quantity format",
+    plain: devWith({ web: { ...devObject("web"), resources: { limits: { cpu: "lots" } } } }),
+    key: "monkeytown:web.resources.limits.cpu",
+    says: /CPU quantity/,
+  },
+  {
+    name: "secret stored in plaintext",
+    plain: devWith({ jwtSecret: "not-secret-at-all-but-long-enough-000" }),
+    key: "monkeytown:jwtSecret",
+    says: /is a secret but is stored in plaintext.*pulumi config set --secret monkeytown:jwtSecret/,
+  },
+  {
+    name: "alert thresholds inverted",
+    plain: devWith({ alerts: { thresholds: { cpuPercent: { warning: 95, critical: 90 } } } }),
+    key: "monkeytown:alerts.thresholds.cpuPercent.warning",
+    says: /not below .*lower warning or raise critical/,
+  },
+  {
+    name: "edge enabled without its zone",
+    plain: devWith({ edge: { enabled: true, domain: "dev.monkeytown.app", origin: "o.monkeytown.app" } }),
+    key: "monkeytown:edge.zoneId",
+    says: /is required when edge.enabled is true/,
+  },
+  {
+    name: "secrets rendered to disk",
+    plain: devWith({ secrets: { delivery: "kubernetes" } }),
+    key: "monkeytown:secrets.delivery",
+    says: /cannot be kubernetes in render mode/,
+  },
+  {
+    name: "no image and nothing builds it",
+    plain: devWith({ apiImage: undefined }),
+    key: "monkeytown:apiImage",
+    says: /required when registry.push is false/,
+  },
+];
+
+describe("parseStackConfig: bad configurations", () => {
+  it.each(BAD)("$name", (bad) => {
+    const result = parseStackConfig({ plain: bad.plain, secretKeys: bad.secretKeys ?? [] }, "dev");
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const problem = result.problems.find((p) => p.key === bad.key);
+    expect(problem, JSON.stringify(result.problems)).toBeDefined();
+    expect(`${problem!.message}. Fix: ${problem!.fix}`).toMatch(bad.says);
+    expect(formatProblems(result.problems, "dev")).toMatch(/^Invalid configuration in Pulumi\.dev\.yaml/);
+  });
+
+  it("reports every problem at once", () => {
+    const plain = devWith({
+      web: { ...devObject("web"), replicas: "three", host: "Bad Host" },
+      api: { strategy: "canary" },
+      databse: "x",
+    });
+    const result = parseStackConfig({ plain, secretKeys: [] }, "dev");
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => p.key).sort()).toEqual([
+      "monkeytown:api.strategy",
+      "monkeytown:databse",
+      "monkeytown:web.host",
+      "monkeytown:web.replicas",
+    ]);
+  });
+});
+
+describe("parseStackConfig: the stack files", () => {
+  it.each(["dev", "staging", "production"])("%s parses with the defaults applied once", (stack) => {
+    const { config } = stackTestConfig(stack);
+    const plain: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) {
+      if (k.startsWith("monkeytown:") && !/Secret|Token|Url$|Password/.test(k)) {
+        plain[k.slice("monkeytown:".length)] = v;
+      }
+    }
+    const result = parseStackConfig({ plain, secretKeys: [] }, stack);
+    expect(result.ok, JSON.stringify(!result.ok && result.problems)).toBe(true);
+    if (!result.ok) return;
+    // Seed resource profiles as defaults.
+    expect(result.config.web.resources).toEqual({
+      requests: { cpu: "100m", memory: "64Mi" },
+      limits: { cpu: "200m", memory: "128Mi" },
+    });
+    expect(result.config.api.resources.limits).toEqual({ cpu: "1000m", memory: "512Mi" });
+    expect(result.config.edge.apiRateLimitPerMinute).toBe(100);
+  });
+});
+
+describe("secret values", () => {
+  const parsed = parseStackConfig(
+    {
+      plain: Object.fromEntries(
+        Object.entries(stackTestConfig("staging").config)
+          .filter(([k]) => !/Secret|Token|Url$|Password/.test(k))
+          .map(([k, v]) => [k.slice("monkeytown:".length), v]),
+      ),
+      secretKeys: [],
+    },
+    "staging",
+  );
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  const config = parsed.config;
+
+  it("a short JWT secret is refused without printing it", () => {
+    const short = "tooShort-SENTINEL";
+    const problems = validateSecretValues(config, {
+      jwtSecret: short,
+      registryToken: "x".repeat(24),
+      alertWebhookUrl: "https://hooks.slack.com/x",
+      cloudflareApiToken: "y".repeat(24),
+      githubToken: "z".repeat(24),
+    });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ key: "jwtSecret" });
+    expect(problems[0].message).toMatch(/at least 32 characters/);
+    expect(JSON.stringify(problems)).not.toContain(short);
+  });
+
+  it("a missing required secret names the key and the command that sets it", () => {
+    const problems = validateSecretValues(config, {});
+    expect(problems.map((p) => p.key).sort()).toEqual([
+      "alertWebhookUrl",
+      "cloudflareApiToken",
+      "githubToken",
+      "jwtSecret",
+      "registryToken",
+    ]);
+    expect(problems.find((p) => p.key === "jwtSecret")!.fix).toBe(
+      "run `pulumi config set --secret monkeytown:jwtSecret <value>`",
+    );
+  });
+
+  it("an http (not https) webhook is refused", () => {
+    const problems = validateSecretValues(config, { alertWebhookUrl: "http://hooks.example/x" });
+    expect(problems.find((p) => p.key === "alertWebhookUrl")!.message).toMatch(/https:\/\/ URL/);
+  });
+});
+
+describe("the program with bad configuration", () => {
+  it("throws a RunError naming key, stack file and fix, and registers no resource", async () => {
+    const config = readStackConfig("dev");
+    config["monkeytown:web"] = JSON.stringify({ ...devObject("web"), replicas: "three" });
+    const h = await installMocks({ stack: "dev", config });
+    const { program } = await import("../stacks/program");
+    const pulumi = await import("@pulumi/pulumi");
+    const error = await program().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(pulumi.RunError.isInstance(error)).toBe(true);
+    expect(String((error as Error).message)).toContain(
+      "Invalid configuration in Pulumi.dev.yaml (stack \"dev\"): 1 problem; nothing was created.",
+    );
+    expect(String((error as Error).message)).toContain("monkeytown:web.replicas: expected a number");
+    await h.settle();
+    expect(h.resources).toHaveLength(0);
+  });
+
+  it("a short secret stops staging before any resource, and the value is not in the message", async () => {
+    const { config, secretKeys } = stackTestConfig("staging");
+    config["monkeytown:jwtSecret"] = "short-SENTINEL-secret";
+    const h = await installMocks({ stack: "staging", config, secretKeys });
+    const { program } = await import("../stacks/program");
+    const error = (await program().then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error;
+    expect(error.message).toMatch(/monkeytown:jwtSecret: must be at least 32 characters long \(the value is not shown\)/);
+    expect(error.message).not.toContain("short-SENTINEL-secret");
+    await h.settle();
+    expect(h.resources).toHaveLength(0);
+  });
+});
+
+describe(".env.example", () => {
+  it("lists every runtime setting of the app schema, with no values", () => {
+    const text = fs.readFileSync(path.join(PROJECT_ROOT, ".env.example"), "utf8");
+    const lines = text.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+    expect(lines.map((l) => l.split("=")[0]).sort()).toEqual(Object.keys(appSettingsSchema.shape).sort());
+    for (const line of lines) expect(line).toMatch(/^[A-Z_]+=$/);
+  });
+});

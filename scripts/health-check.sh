@@ -55,6 +55,7 @@ for base in "${bases[@]}"; do
       code="$(curl --silent --show-error --location --max-time "$timeout" \
         --output "$body_file" --write-out '%{http_code}' "$url" 2>/dev/null || true)"
       body="$(head -c 200 "$body_file")"
+      [ "$code" = "000" ] && code="" # curl's code when nothing answered
       rm -f "$body_file"
       if [ "$code" = "200" ]; then
         echo "health-check: ok   $url -> 200 $body"

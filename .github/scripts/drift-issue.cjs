@@ -22,7 +22,11 @@ function issueTitle(stack) {
 function issueBody({ stack, log, runUrl }) {
   const lines = log
     .split("\n")
-    .filter((l) => /^\s+[~+\-]{1,2}\s+\S+:\S+/.test(l) || /^Resources:|^\s+\d+ to /.test(l))
+    .filter(
+      (l) =>
+        /^\s+[~+\-]{1,2}\s+\S+:\S+/.test(l) ||
+        /^Resources:|^\s+(?:[~+\-]{1,2}\s+)?\d+ (?:to |unchanged)/.test(l),
+    )
     .slice(0, LOG_LINES);
   return [
     `The scheduled refresh-preview of \`${stack}\` found changes between the live resources and the`,
@@ -32,7 +36,7 @@ function issueBody({ stack, log, runUrl }) {
     ...(lines.length > 0 ? lines : ["(no resource lines in the log; open the run)"]),
     "```",
     "",
-    "What to do: `docs/runbook.md`, section \"Drift\". Either bring the change into the code and deploy it,",
+    'What to do: `docs/runbook.md`, section "Drift". Either bring the change into the code and deploy it,',
     `or put the resources back with \`pulumi up --stack ${stack}\` from \`main\`.`,
     "This issue is updated by every drift run and closed by the first run that finds no drift.",
   ].join("\n");
@@ -73,11 +77,17 @@ async function report({ github, context, core, stack, outcome, log }) {
         issue_number: open.number,
         body: `No drift any more: ${runUrl}`,
       });
-      await github.rest.issues.update({ ...context.repo, issue_number: open.number, state: "closed" });
+      await github.rest.issues.update({
+        ...context.repo,
+        issue_number: open.number,
+        state: "closed",
+      });
     }
     core.info(`${stack}: no drift`);
   } else {
-    core.setFailed(`The refresh-preview of ${stack} failed for another reason than drift; read its log.`);
+    core.setFailed(
+      `The refresh-preview of ${stack} failed for another reason than drift; read its log.`,
+    );
   }
   return verdict;
 }

@@ -67,4 +67,11 @@ async function reportFailedPreview({ github, context, project, stack }) {
   }
 }
 
-module.exports = { SUMMARY, heading, projectName, findStackComment, failureBody, reportFailedPreview };
+module.exports = {
+  SUMMARY,
+  heading,
+  projectName,
+  findStackComment,
+  failureBody,
+  reportFailedPreview,
+};

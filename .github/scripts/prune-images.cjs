@@ -17,7 +17,9 @@ function selectVersionsToDelete(versions, { now, retentionDays, keepNewest }) {
   if (!(retentionDays > 0)) throw new Error(`retentionDays must be positive, got ${retentionDays}`);
   if (!(keepNewest >= 1)) throw new Error(`keepNewest must be at least 1, got ${keepNewest}`);
   const created = (v) => Date.parse(v.created_at);
-  const tagged = versions.filter((v) => tagsOf(v).length > 0).sort((a, b) => created(b) - created(a));
+  const tagged = versions
+    .filter((v) => tagsOf(v).length > 0)
+    .sort((a, b) => created(b) - created(a));
   if (tagged.length <= keepNewest) return [];
   const keepFrom = created(tagged[keepNewest - 1]) - PUSH_WINDOW_MS;
   const cutoff = now - retentionDays * DAY_MS;
@@ -28,7 +30,8 @@ function selectVersionsToDelete(versions, { now, retentionDays, keepNewest }) {
 
 async function prune({ github, context, core, packages, retentionDays, keepNewest, dryRun }) {
   const owner = context.repo.owner;
-  const isOrg = context.payload.repository && context.payload.repository.owner.type === "Organization";
+  const isOrg =
+    context.payload.repository && context.payload.repository.owner.type === "Organization";
   const who = isOrg ? { org: owner } : { username: owner };
   const list = isOrg
     ? github.rest.packages.getAllPackageVersionsForPackageOwnedByOrg
@@ -45,7 +48,9 @@ async function prune({ github, context, core, packages, retentionDays, keepNewes
       per_page: 100,
     });
     const doomed = selectVersionsToDelete(versions, { now: Date.now(), retentionDays, keepNewest });
-    core.info(`${package_name}: ${versions.length} versions, ${doomed.length} older than ${retentionDays} days to delete`);
+    core.info(
+      `${package_name}: ${versions.length} versions, ${doomed.length} older than ${retentionDays} days to delete`,
+    );
     for (const v of doomed) {
       const label = `${package_name} ${v.name} [${tagsOf(v).join(", ") || "untagged"}] created ${v.created_at}`;
       if (dryRun) {

@@ -1,0 +1,1056 @@
+/**
+ * The delivery workflows (`.github/workflows/`), read as data: which events start them, which stacks
+ * they cover, that the required checks of branch protection (components/repository/checks.ts) are the
+ * names of pull-request jobs, the policy pack and per-stack policy config on every preview and update,
+ * comments edited in place, concurrency, environments, least-privilege permissions, actions pinned by
+ * commit, no secret echoed, image retention. The helper scripts they call run here for real (health
+ * check against a local server, rollback against a fake `pulumi`), and actionlint checks the files
+ * when it is installed (`scripts/ci/install-actionlint.sh`; CI installs it).
+ */
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { REQUIRED_CHECKS, REQUIRED_CHECK_CONTEXTS } from "../components/repository/checks";
+import * as driftIssue from "../.github/scripts/drift-issue.cjs";
+import * as prComment from "../.github/scripts/pr-comment.cjs";
+import * as pruneImages from "../.github/scripts/prune-images.cjs";
+
+const ROOT = path.resolve(__dirname, "..");
+const WORKFLOWS_DIR = path.join(ROOT, ".github", "workflows");
+/** The stacks CI previews, deploys and checks for drift (dev is the local, cluster-less stack). */
+const DEPLOYED_STACKS = ["staging", "production"];
+const PULUMI_ACTION = "pulumi/actions";
+
+interface Step {
+  readonly name?: string;
+  readonly id?: string;
+  readonly uses?: string;
+  readonly run?: string;
+  readonly if?: string;
+  readonly with?: Record<string, unknown>;
+  readonly env?: Record<string, string>;
+  readonly "continue-on-error"?: boolean;
+}
+type Permissions = Record<string, string> | string;
+type Concurrency =
+  | string
+  | { readonly group: string; readonly "cancel-in-progress"?: boolean | string };
+interface Job {
+  readonly name?: string;
+  readonly needs?: string | string[];
+  readonly if?: string;
+  readonly uses?: string;
+  readonly with?: Record<string, unknown>;
+  readonly secrets?: unknown;
+  readonly strategy?: { readonly matrix?: Record<string, unknown> };
+  readonly concurrency?: Concurrency;
+  readonly permissions?: Permissions;
+  readonly environment?: string | { readonly name: string; readonly url?: string };
+  readonly env?: Record<string, string>;
+  readonly steps?: Step[];
+}
+interface Workflow {
+  readonly name: string;
+  readonly on: Record<string, unknown> | string | string[];
+  readonly permissions?: Permissions;
+  readonly concurrency?: Concurrency;
+  readonly jobs: Record<string, Job>;
+}
+interface LoadedWorkflow {
+  readonly file: string;
+  readonly text: string;
+  readonly wf: Workflow;
+}
+
+function loadWorkflows(): Record<string, LoadedWorkflow> {
+  const out: Record<string, LoadedWorkflow> = {};
+  for (const file of fs.readdirSync(WORKFLOWS_DIR).filter((f) => /\.ya?ml$/.test(f))) {
+    const text = fs.readFileSync(path.join(WORKFLOWS_DIR, file), "utf8");
+    out[file] = { file, text, wf: parse(text) as Workflow };
+  }
+  return out;
+}
+
+const WF = loadWorkflows();
+function wf(file: string): Workflow {
+  const loaded = WF[file];
+  if (!loaded) throw new Error(`.github/workflows/${file} is missing`);
+  return loaded.wf;
+}
+function job(file: string, id: string): Job {
+  const j = wf(file).jobs[id];
+  if (!j) throw new Error(`${file} has no job '${id}'`);
+  return j;
+}
+
+function triggers(w: Workflow): string[] {
+  if (typeof w.on === "string") return [w.on];
+  return Array.isArray(w.on) ? w.on : Object.keys(w.on);
+}
+
+/** Every combination of the array-valued keys of a matrix. */
+function matrixCombinations(matrix: Record<string, unknown> | undefined): Record<string, string>[] {
+  let combos: Record<string, string>[] = [{}];
+  for (const [key, values] of Object.entries(matrix ?? {})) {
+    if (!Array.isArray(values)) continue;
+    combos = combos.flatMap((c) => values.map((v) => ({ ...c, [key]: String(v) })));
+  }
+  return combos;
+}
+
+/** The check names a job reports: its `name:` (or id) with `${{ matrix.x }}` expanded. */
+function checkNames(id: string, j: Job): string[] {
+  const template = j.name ?? id;
+  return matrixCombinations(j.strategy?.matrix).map((combo) =>
+    template.replace(
+      /\$\{\{\s*matrix\.([\w-]+)\s*\}\}/g,
+      (whole, key: string) => combo[key] ?? whole,
+    ),
+  );
+}
+
+/** Which jobs produce each check name on pull requests (reusable-workflow calls report nested names). */
+function pullRequestChecks(
+  workflows: readonly { file: string; wf: Workflow }[],
+): Map<string, string[]> {
+  const producers = new Map<string, string[]>();
+  for (const { file, wf: w } of workflows) {
+    if (!triggers(w).includes("pull_request")) continue;
+    for (const [id, j] of Object.entries(w.jobs)) {
+      if (j.uses) continue;
+      for (const name of checkNames(id, j)) {
+        producers.set(name, [...(producers.get(name) ?? []), `${file}:${id}`]);
+      }
+    }
+  }
+  return producers;
+}
+
+/** Required contexts that no job produces, or that more than one job produces. */
+function checkMismatches(
+  contexts: readonly string[],
+  workflows: readonly { file: string; wf: Workflow }[],
+): string[] {
+  const producers = pullRequestChecks(workflows);
+  return contexts.flatMap((c) => {
+    const jobs = producers.get(c) ?? [];
+    if (jobs.length === 0) return [`no pull_request job is named "${c}"`];
+    if (jobs.length > 1) return [`"${c}" is produced by ${jobs.join(", ")}`];
+    return [];
+  });
+}
+
+function allSteps(): { file: string; jobId: string; job: Job; step: Step }[] {
+  return Object.values(WF).flatMap(({ file, wf: w }) =>
+    Object.entries(w.jobs).flatMap(([jobId, j]) =>
+      (j.steps ?? []).map((step) => ({ file, jobId, job: j, step })),
+    ),
+  );
+}
+
+function pulumiSteps(command?: string) {
+  return allSteps().filter(
+    ({ step }) =>
+      step.uses?.startsWith(`${PULUMI_ACTION}@`) &&
+      (command === undefined || step.with?.command === command),
+  );
+}
+
+function concurrencyGroup(c: Concurrency | undefined): string | undefined {
+  return typeof c === "string" ? c : c?.group;
+}
+
+describe("required checks agree with branch protection (components/repository/checks.ts)", () => {
+  const workflows = Object.values(WF);
+
+  it("every required context is the name of exactly one pull_request job", () => {
+    expect(checkMismatches(REQUIRED_CHECK_CONTEXTS, workflows)).toEqual([]);
+  });
+
+  it("each check comes from the workflow that is meant to produce it", () => {
+    const producers = pullRequestChecks(workflows);
+    expect(producers.get(REQUIRED_CHECKS.ci)).toEqual(["ci.yml:ci"]);
+    expect(producers.get(REQUIRED_CHECKS.previewStaging)).toEqual(["preview.yml:preview"]);
+    expect(producers.get(REQUIRED_CHECKS.previewProduction)).toEqual(["preview.yml:preview"]);
+    expect(producers.get(REQUIRED_CHECKS.policy)).toEqual(["preview.yml:policy"]);
+  });
+
+  it("the agreement check fails when a workflow drops or duplicates a check", () => {
+    const preview = structuredClone(wf("preview.yml"));
+    delete (preview.jobs as Record<string, Job>).policy;
+    (preview.jobs.preview.strategy!.matrix as Record<string, unknown>).stack = ["staging"];
+    expect(
+      checkMismatches(REQUIRED_CHECK_CONTEXTS, [
+        { file: "ci.yml", wf: wf("ci.yml") },
+        { file: "preview.yml", wf: preview },
+      ]),
+    ).toEqual([
+      'no pull_request job is named "preview (production)"',
+      'no pull_request job is named "policy"',
+    ]);
+    const twice = { file: "copy.yml", wf: wf("ci.yml") };
+    expect(
+      checkMismatches([REQUIRED_CHECKS.ci], [{ file: "ci.yml", wf: wf("ci.yml") }, twice]),
+    ).toEqual(['"ci" is produced by ci.yml:ci, copy.yml:ci']);
+  });
+
+  it("a workflow that does not run on pull requests cannot satisfy a check", () => {
+    const pushOnly = { ...wf("ci.yml"), on: { push: null } };
+    expect(checkMismatches([REQUIRED_CHECKS.ci], [{ file: "ci.yml", wf: pushOnly }])).toEqual([
+      'no pull_request job is named "ci"',
+    ]);
+  });
+});
+
+describe("triggers", () => {
+  it("ci runs on every push and every pull request", () => {
+    const on = wf("ci.yml").on as Record<string, unknown>;
+    expect(Object.keys(on).sort()).toEqual(["pull_request", "push"]);
+    expect(on.push).toBeNull();
+    expect(on.pull_request).toBeNull();
+  });
+
+  it("preview runs on pull requests to main", () => {
+    expect(wf("preview.yml").on).toEqual({ pull_request: { branches: ["main"] } });
+  });
+
+  it("deploy runs on pushes to main (and by hand), never on pull requests", () => {
+    expect(wf("deploy.yml").on).toEqual({ push: { branches: ["main"] }, workflow_dispatch: null });
+    expect(Object.keys(wf("deploy-stack.yml").on)).toEqual(["workflow_call"]);
+  });
+
+  it("drift and image retention run on a schedule and by hand", () => {
+    for (const file of ["drift.yml", "images.yml"]) {
+      const on = wf(file).on as Record<string, { cron: string }[]>;
+      expect(Object.keys(on).sort(), file).toEqual(["schedule", "workflow_dispatch"]);
+      expect(on.schedule[0].cron, file).toMatch(/^\d+ \d+ \* \* [*\d]$/);
+    }
+  });
+});
+
+describe("stacks", () => {
+  it("preview and drift cover staging and production, one job each, none stopping the other", () => {
+    for (const [file, id] of [
+      ["preview.yml", "preview"],
+      ["drift.yml", "drift"],
+    ] as const) {
+      const j = job(file, id);
+      expect(j.strategy?.matrix?.stack, file).toEqual(DEPLOYED_STACKS);
+      expect((j.strategy as Record<string, unknown>)["fail-fast"], file).toBe(false);
+      expect(j.env?.STACK, file).toBe("${{ matrix.stack }}");
+    }
+  });
+
+  it("deploy updates staging, then production, through the one stack workflow", () => {
+    const jobs = wf("deploy.yml").jobs;
+    expect(Object.keys(jobs)).toEqual(["staging", "production"]);
+    for (const stack of DEPLOYED_STACKS) {
+      expect(jobs[stack].uses).toBe("./.github/workflows/deploy-stack.yml");
+      expect(jobs[stack].with).toEqual({ stack });
+      expect(jobs[stack].secrets).toBe("inherit");
+    }
+    expect(jobs.staging.needs).toBeUndefined();
+    expect(jobs.production.needs).toBe("staging");
+  });
+});
+
+describe("the policy pack and its per-stack config", () => {
+  const stackExpr: Record<string, string> = {
+    "preview.yml": "${{ matrix.stack }}",
+    "deploy-stack.yml": "${{ inputs.stack }}",
+  };
+
+  it("every pulumi preview and up runs the pack with the stack's policy config", () => {
+    const steps = [...pulumiSteps("preview"), ...pulumiSteps("up")];
+    expect(steps.map((s) => `${s.file}:${String(s.step.with?.command)}`).sort()).toEqual([
+      "deploy-stack.yml:up",
+      "preview.yml:preview",
+    ]);
+    for (const { file, step } of steps) {
+      expect(step.with?.["stack-name"], file).toBe(stackExpr[file]);
+      expect(step.with?.policyPacks, file).toBe("policy");
+      expect(step.with?.policyPackConfigs, file).toBe(`policy/config/${stackExpr[file]}.json`);
+    }
+  });
+
+  it("the scripts that run the engine outside pulumi/actions pass the same pack and config", () => {
+    for (const script of ["scripts/rollback.sh", "scripts/preview-all.sh"]) {
+      const text = fs.readFileSync(path.join(ROOT, script), "utf8");
+      expect(text, script).toMatch(
+        /--policy-pack policy --policy-pack-config "policy\/config\/\$\{?stack\}?\.json"/,
+      );
+    }
+  });
+
+  it("each deployed stack has its policy config once the pack is in place", () => {
+    if (!fs.existsSync(path.join(ROOT, "policy", "PulumiPolicy.yaml"))) {
+      console.log(
+        "policy/PulumiPolicy.yaml is not there yet: the per-stack config files are not checked",
+      );
+      return;
+    }
+    for (const stack of ["dev", ...DEPLOYED_STACKS]) {
+      const file = path.join(ROOT, "policy", "config", `${stack}.json`);
+      expect(fs.existsSync(file), file).toBe(true);
+      expect(() => JSON.parse(fs.readFileSync(file, "utf8")) as unknown, file).not.toThrow();
+    }
+  });
+
+  it("the Pulumi CLI is installed at the version the SDK is pinned to", () => {
+    const action = fs.readFileSync(path.join(ROOT, ".github/actions/setup/action.yml"), "utf8");
+    expect(action).toContain(`require('./package.json').dependencies['@pulumi/pulumi']`);
+    expect(action).toContain("pulumi-version: ${{ steps.version.outputs.pulumi }}");
+  });
+});
+
+describe("the preview comment is one per stack, edited in place", () => {
+  const preview = job("preview.yml", "preview");
+  const steps = preview.steps ?? [];
+  const pulumi = steps.find((s) => s.uses?.startsWith(`${PULUMI_ACTION}@`));
+
+  it("pulumi/actions comments on the pull request and edits its earlier comment", () => {
+    expect(pulumi?.with?.["comment-on-pr"]).toBe(true);
+    expect(pulumi?.with?.["edit-pr-comment"]).toBe(true);
+  });
+
+  it("a failed preview writes into the same comment, then fails the check", () => {
+    expect(pulumi?.id).toBe("preview");
+    expect(pulumi?.["continue-on-error"]).toBe(true);
+    const [report, fail] = steps.slice(steps.indexOf(pulumi!) + 1);
+    expect(report.if).toBe("steps.preview.outcome == 'failure'");
+    expect(report.with?.script).toContain("reportFailedPreview");
+    expect(fail.if).toBe("steps.preview.outcome == 'failure'");
+    expect(fail.run).toMatch(/exit 1\s*$/);
+  });
+
+  it("the failure comment carries the heading and summary pulumi/actions looks for", () => {
+    const body = prComment.failureBody({
+      project: "monkeytown",
+      stack: "staging",
+      runUrl: "https://x/run/1",
+      sha: "abc",
+    });
+    expect(body.startsWith("#### :tropical_drink: `preview` on monkeytown/staging")).toBe(true);
+    expect(body).toContain(prComment.SUMMARY);
+    expect(prComment.SUMMARY).toBe("<summary>Pulumi report</summary>");
+  });
+
+  it("finds the comment of its own stack and no other", () => {
+    const comments = [
+      { id: 1, body: "an unrelated comment" },
+      {
+        id: 2,
+        body: prComment.failureBody({
+          project: "monkeytown",
+          stack: "production",
+          runUrl: "u",
+          sha: "s",
+        }),
+      },
+      {
+        id: 3,
+        body: `${prComment.heading("monkeytown", "staging")}\n\n<details>\n${prComment.SUMMARY}\n<pre>ok</pre>`,
+      },
+      { id: 4, body: null },
+    ];
+    expect(prComment.findStackComment(comments, "monkeytown", "staging")?.id).toBe(3);
+    expect(prComment.findStackComment(comments, "monkeytown", "production")?.id).toBe(2);
+    expect(prComment.findStackComment(comments, "other", "staging")).toBeUndefined();
+  });
+
+  it("reads the project name the heading uses from Pulumi.yaml", () => {
+    expect(prComment.projectName(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"))).toBe(
+      "monkeytown",
+    );
+    expect(() => prComment.projectName("runtime: nodejs\n")).toThrow(/no top-level `name:`/);
+  });
+
+  it("the policy check waits for every stack and fails unless all passed", () => {
+    const policy = job("preview.yml", "policy");
+    expect(policy.needs).toBe("preview");
+    expect(policy.if).toBe("${{ !cancelled() }}");
+    const gate = policy.steps!.at(-1)!;
+    expect(gate.env?.PREVIEWS).toBe("${{ needs.preview.result }}");
+    expect(gate.run).toContain('if [ "$PREVIEWS" != "success" ]');
+    expect(policy.steps!.some((s) => s.run === "npm run preview:all")).toBe(true);
+  });
+});
+
+describe("concurrency", () => {
+  const deploy = job("deploy-stack.yml", "deploy");
+
+  it("one deploy per stack at a time, never cancelled half-way", () => {
+    expect(deploy.concurrency).toEqual({
+      group: "deploy-${{ inputs.stack }}",
+      "cancel-in-progress": false,
+    });
+  });
+
+  it("only the stack deploy workflow runs pulumi up", () => {
+    expect(pulumiSteps("up").map((s) => `${s.file}:${s.jobId}`)).toEqual([
+      "deploy-stack.yml:deploy",
+    ]);
+    for (const { file, step } of allSteps()) {
+      if (file === "deploy-stack.yml") continue;
+      expect(step.run ?? "", `${file}: ${step.name}`).not.toMatch(/pulumi up|rollback\.sh to/);
+    }
+  });
+
+  it("previews supersede each other per pull request and stack; drift never queues behind a deploy", () => {
+    expect(job("preview.yml", "preview").concurrency).toEqual({
+      group: "preview-${{ github.event.pull_request.number }}-${{ matrix.stack }}",
+      "cancel-in-progress": true,
+    });
+    expect(concurrencyGroup(job("preview.yml", "policy").concurrency)).toBe(
+      "preview-${{ github.event.pull_request.number }}-policy",
+    );
+    expect(job("drift.yml", "drift").concurrency).toEqual({
+      group: "drift-${{ matrix.stack }}",
+      "cancel-in-progress": true,
+    });
+    const groups = Object.values(WF).flatMap(({ file, wf: w }) =>
+      Object.entries(w.jobs)
+        .map(([id, j]) => [`${file}:${id}`, concurrencyGroup(j.concurrency)] as const)
+        .filter(([, g]) => g?.startsWith("deploy-")),
+    );
+    expect(groups).toEqual([["deploy-stack.yml:deploy", "deploy-${{ inputs.stack }}"]]);
+  });
+
+  it("ci cancels superseded runs except on main", () => {
+    expect(wf("ci.yml").concurrency).toEqual({
+      group: "ci-${{ github.ref }}",
+      "cancel-in-progress": "${{ github.ref != 'refs/heads/main' }}",
+    });
+  });
+});
+
+describe("environments, health check and rollback", () => {
+  const deploy = job("deploy-stack.yml", "deploy");
+  const steps = deploy.steps ?? [];
+  const byId = (id: string) => steps.find((s) => s.id === id);
+
+  it("deploys run in the stack's environment (production's reviewers gate it) and nothing else does", () => {
+    expect(deploy.environment).toEqual({
+      name: "${{ inputs.stack }}",
+      url: "${{ steps.up.outputs.webUrl }}",
+    });
+    const others = Object.values(WF).flatMap(({ file, wf: w }) =>
+      Object.entries(w.jobs)
+        .filter(([, j]) => j.environment !== undefined)
+        .map(([id]) => `${file}:${id}`),
+    );
+    expect(others).toEqual(["deploy-stack.yml:deploy"]);
+  });
+
+  it("records what runs, updates, checks /health and /ready, and rolls back on failure", () => {
+    expect(steps.map((s) => s.id).filter(Boolean)).toEqual(["before", "up", "health"]);
+    const order = ["before", "up", "health"].map((id) => steps.indexOf(byId(id)!));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(byId("before")?.run).toContain('scripts/rollback.sh deployed "$STACK"');
+    expect(byId("before")?.run).toContain('>> "$GITHUB_OUTPUT"');
+    expect(byId("health")?.run).toBe('scripts/health-check.sh "$STACK"');
+    const rollback = steps.at(-1)!;
+    expect(rollback.if).toBe(
+      "failure() && (steps.up.outcome == 'failure' || steps.health.outcome == 'failure') && steps.before.outputs.webImage != ''",
+    );
+    expect(rollback.env?.WEB_IMAGE).toBe("${{ steps.before.outputs.webImage }}");
+    expect(rollback.env?.API_IMAGE).toBe("${{ steps.before.outputs.apiImage }}");
+    expect(rollback.run).toContain('scripts/rollback.sh to "$STACK" "$WEB_IMAGE" "$API_IMAGE"');
+  });
+});
+
+describe("least privilege", () => {
+  /** The only write scopes any job may hold, and why. */
+  const writes: Record<string, Record<string, string>> = {
+    "preview.yml:preview": { "pull-requests": "write" },
+    "drift.yml:drift": { issues: "write" },
+    "images.yml:retention": { packages: "write" },
+  };
+
+  it("every workflow grants nothing at the top and every job says what it needs", () => {
+    for (const { file, wf: w } of Object.values(WF)) {
+      expect(w.permissions, file).toEqual({});
+      for (const [id, j] of Object.entries(w.jobs)) {
+        expect(j.permissions, `${file}:${id}`).toBeTypeOf("object");
+      }
+    }
+  });
+
+  it("jobs read contents at most, except the few writes they exist for", () => {
+    for (const { file, wf: w } of Object.values(WF)) {
+      for (const [id, j] of Object.entries(w.jobs)) {
+        const perms = j.permissions as Record<string, string>;
+        const granted = Object.fromEntries(
+          Object.entries(perms).filter(([, level]) => level !== "read" && level !== "none"),
+        );
+        expect(granted, `${file}:${id}`).toEqual(writes[`${file}:${id}`] ?? {});
+        for (const scope of Object.keys(perms)) {
+          expect(
+            ["contents", "pull-requests", "issues", "packages"],
+            `${file}:${id} ${scope}`,
+          ).toContain(scope);
+        }
+      }
+    }
+  });
+
+  it("checkouts keep no credentials in the work tree", () => {
+    const checkouts = allSteps().filter(({ step }) => step.uses?.startsWith("actions/checkout@"));
+    expect(checkouts.length).toBeGreaterThanOrEqual(6);
+    for (const { file, step } of checkouts)
+      expect(step.with?.["persist-credentials"], file).toBe(false);
+  });
+});
+
+describe("actions are pinned to a commit", () => {
+  const files = [
+    ...Object.values(WF).map(({ file, text }) => ({ file, text })),
+    {
+      file: "actions/setup/action.yml",
+      text: fs.readFileSync(path.join(ROOT, ".github/actions/setup/action.yml"), "utf8"),
+    },
+  ];
+  const PINNED = /^([\w.-]+\/[\w.-]+(?:\/[\w./-]+)?)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$/;
+
+  it("every external action is a full commit SHA with its version beside it, the same everywhere", () => {
+    const pins = new Map<string, string>();
+    let external = 0;
+    for (const { file, text } of files) {
+      for (const m of text.matchAll(/^\s*(?:- )?uses:\s*(.+?)\s*$/gm)) {
+        const ref = m[1];
+        if (ref.startsWith("./")) continue;
+        external += 1;
+        const pin = PINNED.exec(ref);
+        expect(pin, `${file}: ${ref}`).not.toBeNull();
+        const [, action, sha, version] = pin!;
+        const seen = pins.get(action);
+        if (seen) expect(`${sha} ${version}`, `${file}: ${action}`).toBe(seen);
+        pins.set(action, `${sha} ${version}`);
+      }
+    }
+    expect(external).toBeGreaterThan(10);
+    expect([...pins.keys()].sort()).toEqual([
+      "actions/checkout",
+      "actions/github-script",
+      "actions/setup-go",
+      "actions/setup-node",
+      "pulumi/actions",
+    ]);
+  });
+
+  it("rejects a tag, a branch and a short SHA", () => {
+    for (const ref of [
+      "actions/checkout@v7",
+      "actions/checkout@main",
+      "actions/checkout@3d3c42e # v7.0.1",
+    ]) {
+      expect(PINNED.test(ref), ref).toBe(false);
+    }
+  });
+});
+
+/** Lines of a run script that print a secret-fed variable anywhere but into a file under $RUNNER_TEMP. */
+function secretEchoes(run: string, secretVars: readonly string[]): string[] {
+  return run.split("\n").filter((line) => {
+    if (!/\b(echo|printf|cat)\b/.test(line)) return false;
+    const named = secretVars.some((v) => new RegExp(`\\$\\{?${v}\\b`).test(line));
+    return named && !/>\s*"\$RUNNER_TEMP\//.test(line);
+  });
+}
+
+describe("secrets", () => {
+  const secretFed = (env: Record<string, string> | undefined) =>
+    Object.entries(env ?? {})
+      .filter(([, v]) => String(v).includes("secrets."))
+      .map(([k]) => k);
+
+  it("come only from the secrets context, never written into a script", () => {
+    for (const { file, jobId, step } of allSteps()) {
+      expect(step.run ?? "", `${file}:${jobId} ${step.name}`).not.toContain("secrets.");
+      expect(String(step.with?.script ?? ""), `${file}:${jobId} ${step.name}`).not.toContain(
+        "secrets.",
+      );
+    }
+  });
+
+  it("are never echoed, and no script traces its commands", () => {
+    for (const { file, jobId, job: j, step } of allSteps()) {
+      const vars = [...secretFed(j.env), ...secretFed(step.env), "KUBECONFIG_CONTENT"];
+      expect(secretEchoes(step.run ?? "", vars), `${file}:${jobId} ${step.name}`).toEqual([]);
+      expect(step.run ?? "", `${file}:${jobId}`).not.toMatch(/set -[a-z]*x|bash -x/);
+    }
+    const action = fs.readFileSync(path.join(ROOT, ".github/actions/setup/action.yml"), "utf8");
+    expect(action).toContain(`printf '%s\\n' "$KUBECONFIG_CONTENT" > "$RUNNER_TEMP/kubeconfig"`);
+    expect(action).toContain("umask 077");
+  });
+
+  it("the echo detector catches a printed secret and allows one written to a private file", () => {
+    expect(
+      secretEchoes('echo "pass: $PULUMI_CONFIG_PASSPHRASE"', ["PULUMI_CONFIG_PASSPHRASE"]),
+    ).toHaveLength(1);
+    expect(secretEchoes("printf '%s' ${TOKEN}", ["TOKEN"])).toHaveLength(1);
+    expect(secretEchoes('printf \'%s\' "$TOKEN" > "$RUNNER_TEMP/t"', ["TOKEN"])).toEqual([]);
+    expect(secretEchoes('echo "$STACK"', ["TOKEN"])).toEqual([]);
+  });
+
+  it("the passphrase reaches only the steps that run Pulumi, never npm ci", () => {
+    for (const { file, wf: w } of Object.values(WF)) {
+      for (const [id, j] of Object.entries(w.jobs)) {
+        expect(
+          secretFed(j.env).filter((k) => k !== "PULUMI_BACKEND_URL"),
+          `${file}:${id}`,
+        ).toEqual([]);
+      }
+    }
+    const fedSteps = allSteps().filter(({ step }) =>
+      secretFed(step.env).includes("PULUMI_CONFIG_PASSPHRASE"),
+    );
+    expect(fedSteps.length).toBeGreaterThanOrEqual(8);
+    for (const { file, step } of fedSteps) {
+      const runsPulumi =
+        step.uses?.startsWith(`${PULUMI_ACTION}@`) ||
+        /pulumi preview|scripts\/(rollback|health-check)\.sh|require-env\.sh/.test(step.run ?? "");
+      expect(runsPulumi, `${file}: ${step.name}`).toBe(true);
+    }
+  });
+});
+
+describe("drift", () => {
+  const drift = job("drift.yml", "drift");
+  const steps = drift.steps ?? [];
+
+  it("refresh-previews each stack expecting no changes and reports to an issue", () => {
+    const check = steps.find((s) => s.id === "drift")!;
+    expect(check.run).toMatch(/pulumi preview --stack "\$STACK" --refresh --expect-no-changes/);
+    expect(check.run).toContain("set -o pipefail");
+    expect(check["continue-on-error"]).toBe(true);
+    const report = steps.at(-1)!;
+    expect(report.env?.OUTCOME).toBe("${{ steps.drift.outcome }}");
+    expect(report.with?.script).toContain("drift.report(");
+  });
+
+  it("tells drift from a clean run and from another failure", () => {
+    expect(driftIssue.classify("success", "")).toBe("clean");
+    expect(
+      driftIssue.classify("failure", "error: no changes were expected but changes were proposed"),
+    ).toBe("drift");
+    expect(
+      driftIssue.classify(
+        "failure",
+        "error: no changes were expected for preview but changes were proposed",
+      ),
+    ).toBe("drift");
+    expect(driftIssue.classify("failure", "error: failed to load kubeconfig")).toBe("error");
+  });
+
+  it("the issue lists the drifted resources but no property values", () => {
+    const log = [
+      "Previewing update (staging)",
+      "     Type                              Name             Plan       Info",
+      "  ~  kubernetes:apps/v1:Deployment     web-deployment   update     [diff: ~spec]",
+      "      password: hunter2",
+      "Resources:",
+      "    ~ 1 to update",
+    ].join("\n");
+    const body = driftIssue.issueBody({ stack: "staging", log, runUrl: "https://x/runs/9" });
+    expect(body).toContain("kubernetes:apps/v1:Deployment     web-deployment");
+    expect(body).toContain("~ 1 to update");
+    expect(body).toContain("https://x/runs/9");
+    expect(body).not.toContain("hunter2");
+    expect(driftIssue.issueTitle("production")).toBe("Drift detected in production");
+  });
+
+  it("opens an issue on drift, updates it while drift lasts, closes it when clean", async () => {
+    const calls: string[] = [];
+    let open: { number: number; title: string }[] = [];
+    const github = {
+      paginate: async () => open,
+      rest: {
+        issues: {
+          listForRepo: () => undefined,
+          create: async (a: { title: string }) => {
+            calls.push(`create ${a.title}`);
+            open = [{ number: 7, title: a.title }];
+            return { data: { number: 7 } };
+          },
+          update: async (a: { issue_number: number; state?: string }) => {
+            calls.push(`update #${a.issue_number}${a.state ? ` ${a.state}` : ""}`);
+          },
+          createComment: async (a: { issue_number: number; body: string }) => {
+            calls.push(`comment #${a.issue_number} ${a.body.split(":")[0]}`);
+          },
+        },
+      },
+    };
+    const context = { repo: { owner: "o", repo: "r" }, serverUrl: "https://github.com", runId: 1 };
+    const failures: string[] = [];
+    const core = {
+      warning: () => undefined,
+      info: () => undefined,
+      setFailed: (m: string) => failures.push(m),
+    };
+    const drifted = "error: no changes were expected but changes were proposed";
+    const run = (outcome: string, log: string) =>
+      driftIssue.report({ github, context, core, stack: "staging", outcome, log });
+    expect(await run("failure", drifted)).toBe("drift");
+    expect(await run("failure", drifted)).toBe("drift");
+    expect(await run("success", "")).toBe("clean");
+    expect(calls).toEqual([
+      "create Drift detected in staging",
+      "update #7",
+      "comment #7 Still drifting",
+      "comment #7 No drift any more",
+      "update #7 closed",
+    ]);
+    expect(await run("failure", "error: backend unreachable")).toBe("error");
+    expect(failures).toHaveLength(1);
+  });
+});
+
+describe("image retention (architecture seed §9.2: Docker images 30 days on GHCR)", () => {
+  const DAY = 24 * 60 * 60 * 1000;
+  const now = Date.parse("2026-06-30T00:00:00Z");
+  const version = (id: number, daysAgo: number, tags: string[]) => ({
+    id,
+    name: `sha256:${id}`,
+    created_at: new Date(now - daysAgo * DAY).toISOString(),
+    metadata: { container: { tags } },
+  });
+
+  it("runs weekly with 30 days of retention and only that job may delete packages", () => {
+    const retention = job("images.yml", "retention");
+    expect(retention.env?.RETENTION_DAYS).toBe("30");
+    expect(retention.env?.KEEP_NEWEST).toBe("10");
+    expect(retention.permissions).toEqual({ contents: "read", packages: "write" });
+    expect(retention.steps!.at(-1)!.with?.script).toContain("prune(");
+  });
+
+  it("deletes what is older than the retention period beyond the newest tagged images", () => {
+    const versions = [
+      version(1, 90, ["old1"]),
+      version(2, 60, ["old2"]),
+      version(3, 40, ["kept-by-count"]),
+      version(4, 10, ["recent"]),
+      version(5, 90.01, []), // untagged part of image 1
+    ];
+    const doomed = pruneImages.selectVersionsToDelete(versions, {
+      now,
+      retentionDays: 30,
+      keepNewest: 2,
+    });
+    expect(doomed.map((v) => v.id)).toEqual([5, 1, 2]);
+  });
+
+  it("keeps everything while there are no more tagged images than it must keep", () => {
+    const versions = [version(1, 300, ["a"]), version(2, 200, ["b"]), version(3, 250, [])];
+    expect(
+      pruneImages.selectVersionsToDelete(versions, { now, retentionDays: 30, keepNewest: 2 }),
+    ).toEqual([]);
+  });
+
+  it("never deletes the untagged parts pushed with a kept image", () => {
+    const versions = [
+      version(1, 101, ["v1"]),
+      version(2, 99.99, []), // pushed minutes before v2's index
+      version(3, 99.98, ["v2"]),
+      version(4, 1, ["v3"]),
+    ];
+    const doomed = pruneImages.selectVersionsToDelete(versions, {
+      now,
+      retentionDays: 30,
+      keepNewest: 2,
+    });
+    expect(doomed.map((v) => v.id)).toEqual([1]);
+  });
+
+  it("refuses settings that would delete everything", () => {
+    expect(() =>
+      pruneImages.selectVersionsToDelete([], { now, retentionDays: 0, keepNewest: 2 }),
+    ).toThrow(/retentionDays/);
+    expect(() =>
+      pruneImages.selectVersionsToDelete([], { now, retentionDays: 30, keepNewest: 0 }),
+    ).toThrow(/keepNewest/);
+  });
+});
+
+interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+/** Runs a script without blocking the event loop (the test's HTTP server must keep answering). */
+function runScript(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(
+      path.join(ROOT, script),
+      args,
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** A local server whose /health and /ready answer with the given status codes. */
+async function healthServer(codes: {
+  health: number;
+  ready: number;
+}): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? "";
+    const status = url.endsWith("/health")
+      ? codes.health
+      : url.endsWith("/ready")
+        ? codes.ready
+        : 404;
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify({ status: status === 200 ? "ok" : "down" }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+const FAST = { HEALTH_ATTEMPTS: "2", HEALTH_INTERVAL: "0", HEALTH_TIMEOUT: "5" };
+
+describe("scripts/health-check.sh", () => {
+  it("passes when /health and /ready answer 200", async () => {
+    const server = await healthServer({ health: 200, ready: 200 });
+    try {
+      const r = await runScript(
+        "scripts/health-check.sh",
+        ["--url", `${server.url}/`, "--url", server.url],
+        FAST,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.match(/health-check: ok /g)).toHaveLength(4);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("fails, naming the endpoint, when /ready does not answer 200", async () => {
+    const server = await healthServer({ health: 200, ready: 503 });
+    try {
+      const r = await runScript("scripts/health-check.sh", ["--url", server.url], FAST);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`FAIL ${server.url}/ready -> 503 after 2 attempts`);
+      expect(r.stdout).toContain(`ok   ${server.url}/health -> 200`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("fails when nothing listens, and rejects bad usage", async () => {
+    const r = await runScript("scripts/health-check.sh", ["--url", "http://127.0.0.1:9"], FAST);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("-> no answer after 2 attempts");
+    expect((await runScript("scripts/health-check.sh", [])).code).toBe(2);
+  });
+});
+
+describe("scripts/rollback.sh (against a fake pulumi)", () => {
+  const history = [
+    {
+      version: 4,
+      kind: "update",
+      result: "failed",
+      config: {
+        "monkeytown:webImage": { value: "web:4" },
+        "monkeytown:apiImage": { value: "api:4" },
+      },
+    },
+    { version: 3, kind: "refresh", result: "succeeded", config: {} },
+    {
+      version: 2,
+      kind: "update",
+      result: "succeeded",
+      config: {
+        "monkeytown:webImage": { value: "web:2" },
+        "monkeytown:apiImage": { value: "api:2" },
+      },
+    },
+    {
+      version: 1,
+      kind: "update",
+      result: "succeeded",
+      config: {
+        "monkeytown:webImage": { value: "web:1" },
+        "monkeytown:apiImage": { value: "api:1" },
+      },
+    },
+  ];
+
+  function fakePulumi(): { bin: string; log: string; env: NodeJS.ProcessEnv } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
+    const log = path.join(dir, "calls.log");
+    fs.writeFileSync(path.join(dir, "history.json"), JSON.stringify(history));
+    fs.writeFileSync(
+      path.join(dir, "pulumi"),
+      [
+        "#!/bin/sh",
+        `echo "$*" >> "${log}"`,
+        'case "$1 $2 $3" in',
+        `  "stack history "*) cat "${dir}/history.json" ;;`,
+        '  "stack output images") [ -n "$FAKE_IMAGES" ] && echo "$FAKE_IMAGES" || exit 1 ;;',
+        '  "stack output webUrl") echo "$FAKE_URL" ;;',
+        '  "stack output apiUrl") echo "$FAKE_URL/api/v1" ;;',
+        "esac",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    return { bin: dir, log, env: { PATH: `${dir}:${process.env.PATH}` } };
+  }
+
+  it("reads what runs now from the images output, else from the last successful update", async () => {
+    const fake = fakePulumi();
+    const fromHistory = await runScript("scripts/rollback.sh", ["deployed", "staging"], fake.env);
+    expect(fromHistory.stdout).toBe("webImage=web:2\napiImage=api:2\n");
+    const fromOutput = await runScript("scripts/rollback.sh", ["deployed", "staging"], {
+      ...fake.env,
+      FAKE_IMAGES: '{"web":"ghcr.io/o/web@sha256:aa","api":"ghcr.io/o/api@sha256:bb"}',
+    });
+    expect(fromOutput.stdout).toBe(
+      "webImage=ghcr.io/o/web@sha256:aa\napiImage=ghcr.io/o/api@sha256:bb\n",
+    );
+    expect(fs.readFileSync(fake.log, "utf8")).toContain(
+      "stack history --stack staging --json --page-size 100",
+    );
+  });
+
+  it("finds the previous images: the newest successful update that ran something else", async () => {
+    const fake = fakePulumi();
+    const r = await runScript("scripts/rollback.sh", ["previous", "production"], fake.env);
+    expect(r.stdout).toBe("webImage=web:1\napiImage=api:1\n");
+  });
+
+  it("rolls back: sets both keys, updates with the policy pack, then checks health", async () => {
+    const fake = fakePulumi();
+    const server = await healthServer({ health: 200, ready: 200 });
+    try {
+      const r = await runScript("scripts/rollback.sh", ["to", "staging", "web:1", "api:1"], {
+        ...fake.env,
+        ...FAST,
+        FAKE_URL: server.url,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const calls = fs.readFileSync(fake.log, "utf8").trim().split("\n");
+      expect(calls.slice(0, 3)).toEqual([
+        "config set --stack staging monkeytown:webImage web:1",
+        "config set --stack staging monkeytown:apiImage api:1",
+        "up --stack staging --yes --non-interactive --policy-pack policy --policy-pack-config policy/config/staging.json --message rollback to webImage=web:1 apiImage=api:1",
+      ]);
+      expect(r.stdout).toContain(`ok   ${server.url}/api/v1/ready -> 200`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("fails the rollback when the stack is still unhealthy afterwards", async () => {
+    const fake = fakePulumi();
+    const server = await healthServer({ health: 500, ready: 200 });
+    try {
+      const r = await runScript("scripts/rollback.sh", ["to", "staging", "web:1", "api:1"], {
+        ...fake.env,
+        ...FAST,
+        FAKE_URL: server.url,
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("/health -> 500");
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** actionlint from PATH or from the cache scripts/ci/install-actionlint.sh installs into. */
+function findTool(name: string): string | undefined {
+  const dirs = [
+    ...(process.env.PATH ?? "").split(path.delimiter),
+    path.join(
+      process.env.MONKEYTOWN_TOOLS ?? path.join(os.homedir(), ".cache", "monkeytown-tools"),
+      "bin",
+    ),
+  ];
+  return dirs.map((d) => path.join(d, name)).find((p) => fs.existsSync(p));
+}
+
+describe("linters", () => {
+  const actionlint = findTool("actionlint");
+  const shellcheck = findTool("shellcheck");
+  const scripts = [
+    "scripts/ci/install-actionlint.sh",
+    "scripts/preview-all.sh",
+    "scripts/health-check.sh",
+    "scripts/rollback.sh",
+    ".github/scripts/require-env.sh",
+  ];
+
+  it("actionlint (with shellcheck on every run: script) finds nothing in the workflows", async (ctx) => {
+    if (!actionlint) {
+      console.log(
+        "actionlint is not installed: run scripts/ci/install-actionlint.sh (CI does) to lint the workflows",
+      );
+      ctx.skip();
+      return;
+    }
+    const r = await new Promise<RunResult>((resolve) =>
+      execFile(
+        actionlint,
+        ["-no-color"],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            PATH: `${path.dirname(shellcheck ?? actionlint)}:${process.env.PATH}`,
+          },
+        },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+    expect(r.stdout + r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("the scripts parse and shellcheck finds nothing in them", async (ctx) => {
+    for (const script of scripts) {
+      const r = await new Promise<RunResult>((resolve) =>
+        execFile("bash", ["-n", path.join(ROOT, script)], (error, stdout, stderr) =>
+          resolve({ code: error ? 1 : 0, stdout, stderr }),
+        ),
+      );
+      expect(r.code, `${script}: ${r.stderr}`).toBe(0);
+    }
+    if (!shellcheck) {
+      console.log(
+        "shellcheck is not installed: run scripts/ci/install-actionlint.sh (CI does) to check the scripts",
+      );
+      ctx.skip();
+      return;
+    }
+    const r = await new Promise<RunResult>((resolve) =>
+      execFile(
+        shellcheck,
+        scripts.map((s) => path.join(ROOT, s)),
+        (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+      ),
+    );
+    expect(r.stdout + r.stderr).toBe("");
+  });
+});

@@ -26,7 +26,7 @@ describe("renderNginxConfig", () => {
     expect(conf).toContain("root /usr/share/nginx/html;");
     expect(conf).toContain("pid /tmp/nginx/nginx.pid;");
     expect(conf).toContain("access_log /dev/stdout json_combined;");
-    expect(conf).toContain("error_log /dev/stderr warn;");
+    expect(conf).toContain("error_log stderr warn;");
     expect(conf).toContain("gzip_static on;");
     expect(conf).not.toContain("load_module");
     expect(conf).not.toContain("brotli");
@@ -108,15 +108,17 @@ describe("validateNginxOptions", () => {
       listenAddress: "localhost",
       gzipMinLength: -1,
       accessLog: "/var/log/x;y",
+      errorLog: "stdout",
       loadModules: ["mod.so"],
     });
-    expect(problems).toHaveLength(7);
+    expect(problems).toHaveLength(8);
     expect(problems.join("\n")).toMatch(/^port \(80\)/m);
     expect(problems.join("\n")).toMatch(/^root /m);
     expect(problems.join("\n")).toMatch(/^runDir /m);
     expect(problems.join("\n")).toMatch(/^listenAddress /m);
     expect(problems.join("\n")).toMatch(/^gzipMinLength /m);
     expect(problems.join("\n")).toMatch(/^accessLog /m);
+    expect(problems.join("\n")).toMatch(/^errorLog /m);
     expect(problems.join("\n")).toMatch(/^loadModules\[0\] /m);
   });
 

@@ -34,7 +34,10 @@ export interface NginxConfigOptions {
   readonly brotliStatic?: boolean;
   /** Where access logs go; JSON lines. @default "/dev/stdout" */
   readonly accessLog?: string;
-  /** Where error logs go. @default "/dev/stderr" */
+  /**
+   * Where error logs go: a path, or `"stderr"` (nginx's own name for file descriptor 2, which needs
+   * no open() and so works whoever owns the container's stderr). @default "stderr"
+   */
   readonly errorLog?: string;
 }
 
@@ -53,12 +56,12 @@ export const NGINX_DEFAULTS: ResolvedNginxConfig = {
   loadModules: [],
   brotliStatic: false,
   accessLog: "/dev/stdout",
-  errorLog: "/dev/stderr",
+  errorLog: "stderr",
 };
 
 /**
  * Every path nginx writes to when rendered with the defaults: only {@link NGINX_DEFAULTS}.runDir
- * (pid file and temp folders). Logs go to stdout/stderr. Mount a writable emptyDir here and
+ * (pid file and temp folders). Logs go to stdout and stderr. Mount a writable emptyDir here and
  * nothing else; the real-nginx test runs nginx with exactly these paths writable.
  */
 export const NGINX_WRITABLE_PATHS: readonly string[] = [NGINX_DEFAULTS.runDir];
@@ -103,7 +106,7 @@ export function validateNginxOptions(opts: NginxConfigOptions): string[] {
     ["root", o.root],
     ["runDir", o.runDir],
     ["accessLog", o.accessLog],
-    ["errorLog", o.errorLog],
+    ["errorLog", o.errorLog === "stderr" ? "/dev/stderr" : o.errorLog],
   ] as const) {
     if (!value.startsWith("/") || /[\s;{}]/.test(value)) {
       problems.push(

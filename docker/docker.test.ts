@@ -4,7 +4,7 @@
  * its endpoints, and, where a Docker engine answers, both images build and pass their health checks.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -13,7 +13,15 @@ import {
   NGINX_WRITABLE_PATHS,
   renderNginxConfig,
 } from "../components/web/nginx";
-import { freePort, get } from "../test/fixtures/spa/serve";
+import {
+  NGINX_UID,
+  findNginx,
+  freePort,
+  get,
+  makeTempDir,
+  makeWritableDir,
+  sandboxUnavailableReason,
+} from "../test/fixtures/spa/serve";
 
 const here = __dirname;
 const read = (path: string): string => readFileSync(join(here, path), "utf8");
@@ -43,6 +51,144 @@ describe("docker/web", () => {
     for (const ref of refs) expect(existsSync(join(here, "web/public", ref)), ref).toBe(true);
   });
 });
+
+const nginxBin = findNginx();
+const noImageRun =
+  nginxBin === undefined
+    ? "nginx is not installed (run: bash scripts/ci/install-nginx.sh)"
+    : typeof process.getuid === "function" && process.getuid() !== 0
+      ? "needs root to lay out the image's paths with bubblewrap"
+      : sandboxUnavailableReason();
+if (noImageRun !== undefined) console.warn(`web image run without Docker skipped: ${noImageRun}`);
+
+/**
+ * The web image as it runs, without Docker: Debian's nginx started with Dockerfile.web's ENTRYPOINT,
+ * uid 1001, the committed nginx.conf at /etc/nginx/nginx.conf, the placeholder SPA at the image's
+ * root, a read-only root with only NGINX_WRITABLE_PATHS writable, logs on stdout and stderr, in a
+ * network namespace of its own (so the config's real port is free).
+ */
+describe.skipIf(noImageRun !== undefined)(
+  `docker/web run the way the image runs it${noImageRun ? ` (skipped: ${noImageRun})` : ""}`,
+  () => {
+    let base: string;
+    let child: ReturnType<typeof spawn>;
+    let output = "";
+    let masterPid = 0;
+    const inNetns = (
+      path: string,
+    ): { status: number; body: string; headers: Record<string, string> } => {
+      const script = `require("http").get("http://127.0.0.1:${NGINX_DEFAULTS.port}${path}", (r) => {
+        let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => console.log(JSON.stringify({ status: r.statusCode, headers: r.headers, body: b })));
+      }).on("error", (e) => { console.error(e.message); process.exit(1); });`;
+      const run = spawnSync(
+        "nsenter",
+        ["-t", String(masterPid), "-n", "--", process.execPath, "-e", script],
+        {
+          encoding: "utf8",
+          timeout: 10_000,
+        },
+      );
+      if (run.status !== 0)
+        throw new Error(`GET ${path} in nginx's network namespace failed: ${run.stderr}`);
+      return JSON.parse(run.stdout) as {
+        status: number;
+        body: string;
+        headers: Record<string, string>;
+      };
+    };
+
+    beforeAll(async () => {
+      base = makeTempDir("web-image-");
+      const writable = NGINX_WRITABLE_PATHS.map((p, i) => [
+        makeWritableDir(join(base, `w${i}`)),
+        p,
+      ]);
+      const entrypoint = JSON.parse(
+        /^ENTRYPOINT (\[.*\])$/m.exec(read("Dockerfile.web"))?.[1] ?? "[]",
+      ) as string[];
+      expect(entrypoint[0]).toBe("nginx");
+      const argv = [
+        "bwrap",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--unshare-net",
+        "--tmpfs",
+        "/tmp",
+        ...writable.flatMap(([, p]) => ["--dir", p]),
+        "--remount-ro",
+        "/tmp",
+        ...writable.flatMap(([host, p]) => ["--bind", host, p]),
+        "--ro-bind",
+        join(here, "web/nginx.conf"),
+        "/etc/nginx/nginx.conf",
+        "--ro-bind",
+        join(here, "web/public"),
+        NGINX_DEFAULTS.root,
+        "--die-with-parent",
+        "--",
+        "setpriv",
+        `--reuid=${NGINX_UID}`,
+        `--regid=${NGINX_UID}`,
+        "--clear-groups",
+        "--",
+        // The pipe to cat belongs to uid 1001, as a container runtime's stdout is openable by the
+        // container's user: nginx opens /dev/stdout for its access log.
+        "sh",
+        "-c",
+        '"$@" | cat',
+        "sh",
+        nginxBin as string,
+        ...entrypoint.slice(1),
+      ];
+      child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+      child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+      const pidFile = join(writable[0][0], "nginx.pid");
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        if (existsSync(pidFile)) {
+          masterPid = Number(readFileSync(pidFile, "utf8").trim());
+          try {
+            if (inNetns("/health").status === 200) break;
+          } catch {
+            // not listening yet
+          }
+        }
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`nginx did not start: ${output}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }, 30_000);
+
+    afterAll(async () => {
+      if (child?.pid !== undefined && child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        process.kill(-child.pid, "SIGTERM");
+        await exited;
+      }
+      if (base) rmSync(base, { recursive: true, force: true });
+    }, 20_000);
+
+    it("serves /health, the placeholder SPA and its deep links, and logs JSON to stdout", async () => {
+      expect(inNetns("/health").body).toBe(HEALTH_BODY);
+      const deep = inNetns("/games/7");
+      expect(deep.status).toBe(200);
+      expect(deep.body).toBe(read("web/public/index.html"));
+      const deadline = Date.now() + 5_000;
+      while (!output.includes('"uri":"/games/7"') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const line = output.split("\n").find((l) => l.includes('"uri":"/games/7"'));
+      expect(JSON.parse(line ?? "null")).toMatchObject({ status: 200, method: "GET" });
+      expect(output).not.toMatch(/\[(emerg|alert|crit)\]/);
+    });
+  },
+);
 
 describe("docker/api", () => {
   it("Dockerfile.api: base image as a build argument, npm ci --omit=dev, non-root 1001, health check", () => {

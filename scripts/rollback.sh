@@ -47,7 +47,12 @@ choose_images() {
       const history = JSON.parse(raw.trim() || "[]");
       const succeeded = history
         .filter((u) => u.kind === "update" && u.result === "succeeded")
-        .sort((a, b) => (b.version ?? 0) - (a.version ?? 0));
+        // Newest first. Self-managed backends report version 0 for every update: startTime decides.
+        .sort(
+          (a, b) =>
+            (b.version ?? 0) - (a.version ?? 0) ||
+            Date.parse(b.startTime ?? 0) - Date.parse(a.startTime ?? 0),
+        );
       const images = (u) => ({
         webImage: u.config?.["monkeytown:webImage"]?.value,
         apiImage: u.config?.["monkeytown:apiImage"]?.value,

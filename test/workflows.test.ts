@@ -895,10 +895,14 @@ describe("scripts/rollback.sh (against a fake pulumi)", () => {
     },
   ];
 
-  function fakePulumi(): { bin: string; log: string; env: NodeJS.ProcessEnv } {
+  function fakePulumi(entries: readonly object[] = history): {
+    bin: string;
+    log: string;
+    env: NodeJS.ProcessEnv;
+  } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
     const log = path.join(dir, "calls.log");
-    fs.writeFileSync(path.join(dir, "history.json"), JSON.stringify(history));
+    fs.writeFileSync(path.join(dir, "history.json"), JSON.stringify(entries));
     fs.writeFileSync(
       path.join(dir, "pulumi"),
       [
@@ -937,6 +941,30 @@ describe("scripts/rollback.sh (against a fake pulumi)", () => {
     const fake = fakePulumi();
     const r = await runScript("scripts/rollback.sh", ["previous", "production"], fake.env);
     expect(r.stdout).toBe("webImage=web:1\napiImage=api:1\n");
+  });
+
+  it("orders by start time where the backend reports version 0 for every update (file, S3)", async () => {
+    const update = (startTime: string, tag: string) => ({
+      version: 0,
+      kind: "update",
+      result: "succeeded",
+      startTime,
+      config: {
+        "monkeytown:webImage": { value: `web:${tag}` },
+        "monkeytown:apiImage": { value: `api:${tag}` },
+      },
+    });
+    const fake = fakePulumi([
+      update("2026-05-01T10:00:00.000Z", "old"),
+      update("2026-05-03T10:00:00.000Z", "new"),
+      update("2026-05-02T10:00:00.000Z", "mid"),
+    ]);
+    expect((await runScript("scripts/rollback.sh", ["deployed", "staging"], fake.env)).stdout).toBe(
+      "webImage=web:new\napiImage=api:new\n",
+    );
+    expect((await runScript("scripts/rollback.sh", ["previous", "staging"], fake.env)).stdout).toBe(
+      "webImage=web:mid\napiImage=api:mid\n",
+    );
   });
 
   it("rolls back: sets both keys, updates with the policy pack, then checks health", async () => {

@@ -133,7 +133,7 @@ describe("production stack", () => {
     expect(hpa.inputs.spec.scaleTargetRef.name).toBe("api-blue");
     // The HPA-managed Deployment leaves replicas to the HPA; the idle colour stays warm.
     expect(h.one(DEPLOYMENT, "api-blue").inputs.spec).not.toHaveProperty("replicas");
-    expect(h.one(DEPLOYMENT, "api-green").inputs.spec.replicas).toBe(1);
+    expect(h.one(DEPLOYMENT, "api-green").inputs.spec.replicas).toBe(2);
     expect(h.one("kubernetes:core/v1:Service", "api-service").inputs.spec.selector).toMatchObject({
       "monkeytown.dev/color": "blue",
     });

@@ -95,7 +95,8 @@ describe("ApiService", () => {
       expect(blue.spec.template.spec.containers[0].image).toBe("ghcr.io/acme/api:1.0.0");
       expect(green.spec.template.spec.containers[0].image).toBe("ghcr.io/acme/api:2.0.0");
       expect(green.spec).not.toHaveProperty("replicas");
-      expect(blue.spec.replicas).toBe(1);
+      // The idle colour is the rollback target: it keeps the active colour's minimum.
+      expect(blue.spec.replicas).toBe(2);
       expect(h.one("kubernetes:core/v1:Service", "api-service").inputs.spec.selector["monkeytown.dev/color"]).toBe("green");
       expect(h.one("kubernetes:core/v1:Service", "api-preview").inputs.spec.selector["monkeytown.dev/color"]).toBe("blue");
       expect(h.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "api-hpa").inputs.spec.scaleTargetRef.name).toBe("api-green");

@@ -33,7 +33,10 @@ export interface BlueGreenArgs {
   readonly activeColor: Color;
   /** Image per colour; a colour without one runs `image`. */
   readonly images?: { readonly blue?: pulumi.Input<string>; readonly green?: pulumi.Input<string> };
-  /** Replicas of the idle colour, kept warm for smoke tests through the preview Service. @default 1 */
+  /**
+   * Replicas of the idle colour, kept warm for smoke tests and as the instant rollback target, so
+   * it must be able to take the traffic back. @default the active colour's minimum (replicas or HPA minReplicas)
+   */
   readonly standbyReplicas?: number;
 }
 
@@ -77,7 +80,6 @@ export const API_DEFAULTS = {
   },
   healthCheckIntervalSeconds: 10,
   targetCpuUtilization: 70,
-  standbyReplicas: 1,
   ingressNamespace: "ingress-nginx",
   monitoringNamespace: "monitoring",
 } as const;
@@ -231,7 +233,7 @@ export class ApiService extends pulumi.ComponentResource {
       this.deployments.primary = d;
       activeDeploymentName = d.metadata.name;
     } else {
-      const standby = bg.standbyReplicas ?? API_DEFAULTS.standbyReplicas;
+      const standby = bg.standbyReplicas ?? plan.minPods;
       for (const color of ["blue", "green"] as const) {
         const active = color === bg.activeColor;
         const colorSelector = { ...base, [COLOR_LABEL]: color };
@@ -320,7 +322,8 @@ export class ApiService extends pulumi.ComponentResource {
         `${name}-pdb`,
         {
           metadata: meta(""),
-          spec: { maxUnavailable: 1, selector: { matchLabels: activeSelector } },
+          // Both colours in blue-green: the idle one is the rollback target and must survive drains too.
+          spec: { maxUnavailable: 1, selector: { matchLabels: base } },
         },
         { parent: this },
       );

@@ -79,7 +79,7 @@ for stack in "${stacks[@]}"; do
     reason="$(skip_reason)"
     if [ -n "$reason" ]; then
       say "SKIP $stack: $reason"
-      results+=("$stack: skipped ($reason)")
+      results+=("$stack: skipped: $reason")
       continue
     fi
   fi

@@ -212,8 +212,11 @@ function isStackPolicy(p: Policies[number]): p is StackValidationPolicy {
 export function validationArgs(
   resource: TestResource,
   getConfig: () => Record<string, unknown> = () => ({}),
+  copyProps = true,
 ): ResourceValidationArgs {
-  const props = unknownCheckingProxy(structuredClone(resource.props)) as Record<string, unknown>;
+  // A fresh copy per call, as the engine deserializes afresh per call: a policy that mutates its
+  // props cannot leak into the next one. The benchmark skips the copy (engine-side cost).
+  const props = unknownCheckingProxy(copyProps ? structuredClone(resource.props) : resource.props) as Record<string, unknown>;
   return {
     type: resource.type,
     props,
@@ -263,6 +266,10 @@ export async function evaluatePolicies(
     for (const r of resources) {
       const urn = r.urn ?? urnOf(r.type, r.name);
       for (const validate of validations) {
+        // The engine's fast path: a validation bound to one type (validateResourceOfType) is not
+        // called for resources of another type.
+        const only = (validate as { __pulumiType?: string }).__pulumiType;
+        if (only !== undefined && only !== r.type) continue;
         try {
           await validate(validationArgs(r, configOf(p.name)), (message) =>
             out.push({ policyName: p.name, enforcementLevel: level, message, urn }),

@@ -53,6 +53,53 @@ export interface StackView {
   pdbs: Pdb[];
   networkPolicies: NetworkPolicyView[];
   propsOf(r: PolicyResource): unknown;
+  /** PDBs that may select pods with these labels (a superset; still check `selects`). */
+  pdbCandidates(labels: Record<string, Maybe<string>> | Unknown): Pdb[];
+  /** NetworkPolicies that may select pods with these labels (a superset). */
+  networkPolicyCandidates(labels: Record<string, Maybe<string>> | Unknown): NetworkPolicyView[];
+  /** HPAs whose target name is this name or not known. */
+  hpaCandidates(name: string): Hpa[];
+}
+
+/**
+ * Indexes selectors by their first matchLabels pair, so that matching W workloads against S
+ * selectors costs O(W x labels) instead of O(W x S). Selectors without a known matchLabels pair
+ * (expressions only, empty, unknown) are candidates for every workload.
+ */
+class SelectorIndex<T> {
+  private readonly byPair = new Map<string, T[]>();
+  private readonly always: T[] = [];
+  private readonly order = new Map<T, number>();
+
+  constructor(items: readonly T[], selectorOf: (t: T) => Maybe<Record<string, unknown>>) {
+    items.forEach((item, i) => {
+      this.order.set(item, i);
+      const sel = selectorOf(item);
+      const ml = sel === UNKNOWN || sel === undefined ? UNKNOWN : entries(sel["matchLabels"]);
+      const pair = ml === UNKNOWN ? undefined : ml.find(([, v]) => typeof v === "string");
+      if (!pair) {
+        this.always.push(item);
+        return;
+      }
+      const key = `${pair[0]}\u0000${pair[1] as string}`;
+      const list = this.byPair.get(key);
+      if (list) list.push(item);
+      else this.byPair.set(key, [item]);
+    });
+  }
+
+  candidates(labels: Record<string, Maybe<string>> | Unknown): T[] {
+    if (labels === UNKNOWN) return [...this.order.keys()];
+    const out = [...this.always];
+    for (const k of Object.keys(labels)) {
+      const v = labels[k];
+      if (typeof v !== "string") continue;
+      const hit = this.byPair.get(`${k}\u0000${v}`);
+      if (hit) out.push(...hit);
+    }
+    if (out.length > 1) out.sort((a, b) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
+    return out;
+  }
 }
 
 const HPA_RE = /^kubernetes:autoscaling\/v[0-9a-z]+:HorizontalPodAutoscaler$/;
@@ -71,12 +118,32 @@ export function stackView(resources: readonly PolicyResource[]): StackView {
   const cached = viewCache.get(resources);
   if (cached) return cached;
   const props = new Map<PolicyResource, unknown>();
+  let pdbIndex: SelectorIndex<Pdb> | undefined;
+  let npIndex: SelectorIndex<NetworkPolicyView> | undefined;
+  let hpaIndex: Map<string, Hpa[]> | undefined;
   const view: StackView = {
     workloads: [],
     hpas: [],
     pdbs: [],
     networkPolicies: [],
     propsOf: (r) => props.get(r) ?? snapshot(r.props),
+    pdbCandidates: (labels) => (pdbIndex ??= new SelectorIndex(view.pdbs, (p) => p.selector)).candidates(labels),
+    networkPolicyCandidates: (labels) =>
+      (npIndex ??= new SelectorIndex(view.networkPolicies, (n) => n.podSelector)).candidates(labels),
+    hpaCandidates: (name) => {
+      if (!hpaIndex) {
+        hpaIndex = new Map();
+        for (const h of view.hpas) {
+          const key = typeof h.targetName === "string" ? h.targetName : "\u0000unknown";
+          const list = hpaIndex.get(key);
+          if (list) list.push(h);
+          else hpaIndex.set(key, [h]);
+        }
+      }
+      const named = hpaIndex.get(name) ?? [];
+      const unknown = hpaIndex.get("\u0000unknown") ?? [];
+      return unknown.length === 0 ? named : [...named, ...unknown];
+    },
   };
   for (const r of resources) {
     const isWorkload = workloadKind(r.type) !== undefined;
@@ -164,7 +231,7 @@ export function selects(
  * workload resource, which Pulumi knows even when the name is not.
  */
 export function hpaFor(view: StackView, sw: StackWorkload): Hpa | undefined {
-  for (const h of view.hpas) {
+  for (const h of view.hpaCandidates(sw.workload.name)) {
     if (h.targetKind !== UNKNOWN && h.targetKind !== undefined && h.targetKind !== sw.workload.kind) continue;
     if (!sameNamespace(h.namespace, sw.workload.namespace)) continue;
     if (h.targetName === UNKNOWN || h.targetName === undefined) {

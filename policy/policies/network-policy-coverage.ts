@@ -33,7 +33,7 @@ export function networkPolicyCoverage() {
         if (w.kind === "PodTemplate") continue;
         if (typeof w.namespace === "string" && config.exemptNamespaces.includes(w.namespace)) continue;
         if (w.podLabels === UNKNOWN) continue;
-        const covered = view.networkPolicies.some(
+        const covered = view.networkPolicyCandidates(w.podLabels).some(
           (np) => sameNamespace(np.namespace, w.namespace) && selects(np.podSelector, w.podLabels) !== false,
         );
         if (!covered) {

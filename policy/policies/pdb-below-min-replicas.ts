@@ -43,7 +43,7 @@ export function pdbBelowMinReplicas() {
         const w = sw.workload;
         const min = minimumReplicas(view, sw);
         if (min === UNKNOWN || min === undefined || !w.replicated) continue;
-        for (const p of view.pdbs) {
+        for (const p of view.pdbCandidates(w.podLabels)) {
           if (reported.has(p.resource) || !sameNamespace(p.namespace, w.namespace)) continue;
           if (selects(p.selector, w.podLabels) !== true) continue;
           if (p.minAvailable === UNKNOWN || p.maxUnavailable === UNKNOWN) continue;

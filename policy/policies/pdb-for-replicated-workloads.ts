@@ -29,7 +29,7 @@ export function pdbForReplicatedWorkloads() {
         if (w.kind !== "Deployment" && w.kind !== "StatefulSet") continue;
         const replicas = minimumReplicas(view, sw);
         if (replicas === UNKNOWN || replicas === undefined || replicas < config.minReplicas) continue;
-        const covered = view.pdbs.some(
+        const covered = view.pdbCandidates(w.podLabels).some(
           (p) => sameNamespace(p.namespace, w.namespace) && selects(p.selector, w.podLabels) !== false,
         );
         if (!covered) {

@@ -1,5 +1,5 @@
 import { configSchema, workloadRule } from "../lib/rule";
-import { UNKNOWN } from "../lib/values";
+import { UNKNOWN, field } from "../lib/values";
 import { describeContainer } from "../lib/workload";
 
 export interface ProbesConfig {
@@ -37,8 +37,8 @@ export function probesConfigured() {
       if (w.kind === "Job" || w.kind === "CronJob" || w.containers === UNKNOWN) return;
       for (const c of w.containers) {
         if (c.role !== "container") continue;
-        const readiness = c.spec["readinessProbe"];
-        const liveness = c.spec["livenessProbe"];
+        const readiness = field(c.spec, "readinessProbe");
+        const liveness = field(c.spec, "livenessProbe");
         const missing: string[] = [];
         if (config.requireReadiness && readiness === undefined) missing.push("readinessProbe");
         if (config.requireLiveness && liveness === undefined) missing.push("livenessProbe");

@@ -81,7 +81,11 @@ export function compose(loaded: LoadedConfig): StackOutputs {
     { provider, protect },
   );
   const ns = namespace.metadata.name;
-  const opts: pulumi.ComponentResourceOptions = { providers: { kubernetes: provider }, protect };
+  // Workloads are cattle: a replaced Deployment heals itself. What would hurt to lose (the
+  // namespace and everything in it, secrets, DNS and the repository's merge gate) is protected
+  // where the stack file says so.
+  const opts: pulumi.ComponentResourceOptions = { providers: { kubernetes: provider } };
+  const protectedOpts: pulumi.ComponentResourceOptions = { ...opts, protect };
   const githubProvider = c.github.enabled
     ? new github.Provider("github", { owner: c.github.owner, token: secrets.githubToken })
     : undefined;
@@ -164,7 +168,7 @@ export function compose(loaded: LoadedConfig): StackOutputs {
       githubEnvironments: githubTargets,
     },
     {
-      ...opts,
+      ...protectedOpts,
       providers: githubProvider ? { kubernetes: provider, github: githubProvider } : opts.providers,
       // Environment secrets need their environment to exist first.
       dependsOn: repository ? [repository] : [],
@@ -246,7 +250,7 @@ export function compose(loaded: LoadedConfig): StackOutputs {
         entries: alertEntries,
         delivery: c.secrets.delivery,
       },
-      opts,
+      protectedOpts,
     );
     new Alerts(
       "alerts",

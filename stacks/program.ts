@@ -299,8 +299,8 @@ export function compose(loaded: LoadedConfig): StackOutputs {
     webUrl: url !== undefined ? pulumi.output(url) : web.url,
     apiUrl: url !== undefined ? pulumi.output(`${url}${c.api.basePath}`) : api.url,
     images: { web: registry.imageRefs.web, api: registry.imageRefs.api },
-    apiActiveColor: c.api.strategy === "blue-green" ? c.api.activeColor : undefined,
-    renderedManifestsDir: c.kubernetes.mode === "render" ? c.kubernetes.renderDir : undefined,
+    ...(c.api.strategy === "blue-green" ? { apiActiveColor: c.api.activeColor } : {}),
+    ...(c.kubernetes.mode === "render" ? { renderedManifestsDir: c.kubernetes.renderDir } : {}),
     appSecretName: pulumi.output(appSecrets.ref.name),
   };
 }

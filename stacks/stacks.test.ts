@@ -17,6 +17,16 @@ async function runStack(stack: string): Promise<{ h: Harness; outputs: StackOutp
   return { h, outputs };
 }
 
+/** The program inside the root Stack resource, as the engine runs it. */
+async function runStackAsEngine(stack: string): Promise<{ h: Harness; outputs: Record<string, unknown> }> {
+  const { config, secretKeys } = stackTestConfig(stack);
+  const h = await installMocks({ stack, config, secretKeys });
+  const { program } = await import("./program");
+  const outputs = await h.runAsStack(program);
+  await h.settle();
+  return { h, outputs };
+}
+
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const containerOf = (d: RecordedResource) => d.inputs.spec.template.spec.containers[0];
 const envOf = (h: Harness) => h.one("kubernetes:core/v1:ConfigMap", "api-env").inputs.data;
@@ -149,12 +159,42 @@ describe("production stack", () => {
       ],
     ).toBe("letsencrypt-production");
     expect(h.resources.some((r) => r.type === "cloudflare:index/ruleset:Ruleset" && r.name.includes("waf"))).toBe(true);
+
+    // What would hurt to lose is protected; workloads are not.
+    const { h: hs } = await runStackAsEngine("production");
+    for (const [type, name] of [
+      ["kubernetes:core/v1:Namespace", "namespace"],
+      ["kubernetes:core/v1:Secret", "app-secrets-secret"],
+      ["cloudflare:index/dnsRecord:DnsRecord", hs.byType("cloudflare:index/dnsRecord:DnsRecord")[0].name],
+      ["github:index/branchProtection:BranchProtection", "repository-branch-protection"],
+    ]) {
+      expect(hs.isProtected(type, name), `${type} ${name}`).toBe(true);
+    }
+    expect(hs.isProtected(DEPLOYMENT, "api-blue")).toBe(false);
     // Production owns the merge gate: the required checks come from components/repository/checks.ts.
     const protection = h.one("github:index/branchProtection:BranchProtection", "repository-branch-protection");
     expect(protection.inputs.requiredStatusChecks[0].contexts).toEqual([...REQUIRED_CHECK_CONTEXTS]);
     expect(protection.inputs.allowsForcePushes).toBe(false);
     const prodEnv = h.one("github:index/repositoryEnvironment:RepositoryEnvironment", "repository-env-production");
     expect(prodEnv.inputs.reviewers[0].teams).toEqual([4242]);
+  });
+});
+
+describe("run as the engine does (inside the root Stack)", () => {
+  it("dev: stack outputs are plain values an operator can read", async () => {
+    const { outputs } = await runStackAsEngine("dev");
+    expect(outputs).toMatchObject({
+      namespace: "monkeytown-dev",
+      webUrl: "http://dev.monkeytown.localhost",
+      apiUrl: "http://dev.monkeytown.localhost/api/v1",
+      images: {
+        web: "ghcr.io/monkeytown/monkeytown-web:0.1.0",
+        api: "ghcr.io/monkeytown/monkeytown-api:0.1.0",
+      },
+      renderedManifestsDir: "rendered/dev",
+      appSecretName: "monkeytown-app",
+    });
+    expect(outputs).not.toHaveProperty("apiActiveColor");
   });
 });
 

@@ -47,6 +47,13 @@ export interface Harness {
   readonly resources: RecordedResource[];
   /** Wait until the program has no outstanding registrations. */
   settle(): Promise<void>;
+  /**
+   * Run a program the way the engine does, inside the root `pulumi:pulumi:Stack` resource, and
+   * resolve its stack outputs. Resources it creates are also tracked for `isProtected`.
+   */
+  runAsStack<T>(program: () => Promise<T>): Promise<Record<string, unknown>>;
+  /** Whether the resource of this type and name ended up protected (own or inherited `protect`). */
+  isProtected(type: string, name: string): boolean;
   /** Resources of one type token. */
   byType(type: string): RecordedResource[];
   /** The one resource with this type and name; throws listing what exists otherwise. */
@@ -106,6 +113,7 @@ export async function installMocks(opts: MockOptions = {}): Promise<Harness> {
     opts.preview ?? false,
   );
 
+  const constructed: { type: string; name: string; resource: pulumi.Resource }[] = [];
   const byType = (type: string) => resources.filter((r) => r.type === type);
   const find = (type: string, name: string) =>
     resources.find((r) => r.type === type && r.name === name);
@@ -125,6 +133,22 @@ export async function installMocks(opts: MockOptions = {}): Promise<Harness> {
     },
     byType,
     find,
+    async runAsStack(program) {
+      const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation((args) => {
+          constructed.push({ type: args.type, name: args.name, resource: args.resource });
+          return undefined;
+        });
+        return program();
+      });
+      return (outputs ?? {}) as Record<string, unknown>;
+    },
+    isProtected(type, name) {
+      const found = constructed.find((c) => c.type === type && c.name === name);
+      if (!found) throw new Error(`No ${type} named ${name} was constructed inside runAsStack`);
+      // The SDK keeps the resolved (own or inherited) protect flag on the resource.
+      return (found.resource as unknown as { __protect?: boolean }).__protect === true;
+    },
     one(type: string, name: string) {
       const found = find(type, name);
       if (!found) {

@@ -55,7 +55,9 @@ export interface Violation {
   urn?: string;
 }
 
-export type PolicyConfigValue = EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>);
+export type PolicyConfigValue =
+  | EnforcementLevel
+  | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>);
 /** The JSON shape of `--policy-pack-config` files. */
 export type PackConfig = Record<string, PolicyConfigValue>;
 
@@ -77,8 +79,14 @@ export function loadStackConfig(stack: string): PackConfig {
   return JSON.parse(fs.readFileSync(file, "utf8")) as PackConfig;
 }
 
-function validateValue(value: unknown, schema: PolicyConfigJSONSchema, at: string, errors: string[]): void {
-  const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
+function validateValue(
+  value: unknown,
+  schema: PolicyConfigJSONSchema,
+  at: string,
+  errors: string[],
+): void {
+  const types =
+    schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
   const typeOk = (t: string): boolean => {
     switch (t) {
       case "string":
@@ -104,15 +112,26 @@ function validateValue(value: unknown, schema: PolicyConfigJSONSchema, at: strin
     return;
   }
   if (schema.enum && !schema.enum.some((e) => e === value)) {
-    errors.push(`${at} must be one of ${JSON.stringify(schema.enum)}, got ${JSON.stringify(value)}`);
+    errors.push(
+      `${at} must be one of ${JSON.stringify(schema.enum)}, got ${JSON.stringify(value)}`,
+    );
   }
   if (typeof value === "number" && schema.minimum !== undefined && value < schema.minimum) {
     errors.push(`${at} must be >= ${schema.minimum}, got ${value}`);
   }
-  if (typeof value === "string" && schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) {
+  if (
+    typeof value === "string" &&
+    schema.pattern !== undefined &&
+    !new RegExp(schema.pattern).test(value)
+  ) {
     errors.push(`${at} must match /${schema.pattern}/`);
   }
-  if (Array.isArray(value) && schema.items && typeof schema.items === "object" && !Array.isArray(schema.items)) {
+  if (
+    Array.isArray(value) &&
+    schema.items &&
+    typeof schema.items === "object" &&
+    !Array.isArray(schema.items)
+  ) {
     const itemSchema = schema.items;
     value.forEach((v, i) => validateValue(v, itemSchema, `${at}[${i}]`, errors));
   }
@@ -142,7 +161,8 @@ export function resolveConfig(
   for (const p of policies) {
     const properties: Record<string, unknown> = {};
     for (const [k, s] of Object.entries(p.configSchema?.properties ?? {})) {
-      if (typeof s === "object" && s.default !== undefined) properties[k] = structuredClone(s.default);
+      if (typeof s === "object" && s.default !== undefined)
+        properties[k] = structuredClone(s.default);
     }
     result.set(p.name, { enforcementLevel: p.enforcementLevel ?? PACK_DEFAULT_LEVEL, properties });
   }
@@ -151,7 +171,8 @@ export function resolveConfig(
   const all = config["all"];
   if (all !== undefined) {
     const level = levelOf(all);
-    if (level === undefined || !LEVELS.includes(level)) errors.push(`"all" must set a valid enforcementLevel`);
+    if (level === undefined || !LEVELS.includes(level))
+      errors.push(`"all" must set a valid enforcementLevel`);
     else for (const r of result.values()) r.enforcementLevel = level;
   }
   for (const [name, given] of Object.entries(config)) {
@@ -164,7 +185,8 @@ export function resolveConfig(
     }
     const level = levelOf(given);
     if (level !== undefined) {
-      if (!LEVELS.includes(level)) errors.push(`${name}.enforcementLevel "${level}" is not one of ${LEVELS.join(", ")}`);
+      if (!LEVELS.includes(level))
+        errors.push(`${name}.enforcementLevel "${level}" is not one of ${LEVELS.join(", ")}`);
       else resolved.enforcementLevel = level;
     }
     if (typeof given === "string") continue;
@@ -172,14 +194,17 @@ export function resolveConfig(
       if (k === "enforcementLevel") continue;
       const schema = policy.configSchema?.properties[k];
       if (schema === undefined || typeof schema !== "object") {
-        errors.push(`${name}.${k} is not a setting of this policy (settings: ${Object.keys(policy.configSchema?.properties ?? {}).join(", ") || "none"})`);
+        errors.push(
+          `${name}.${k} is not a setting of this policy (settings: ${Object.keys(policy.configSchema?.properties ?? {}).join(", ") || "none"})`,
+        );
         continue;
       }
       validateValue(v, schema, `${name}.${k}`, errors);
       resolved.properties[k] = v;
     }
   }
-  if (errors.length > 0) throw new Error(`Invalid policy pack config:\n  - ${errors.join("\n  - ")}`);
+  if (errors.length > 0)
+    throw new Error(`Invalid policy pack config:\n  - ${errors.join("\n  - ")}`);
   return result;
 }
 
@@ -193,7 +218,11 @@ const DEFAULT_OPTS: PolicyResourceOptions = {
   additionalSecretOutputs: [],
 };
 
-type ResourceClass = { new (...args: never[]): unknown; __pulumiType?: string; isInstance?: (o: unknown) => boolean };
+type ResourceClass = {
+  new (...args: never[]): unknown;
+  __pulumiType?: string;
+  isInstance?: (o: unknown) => boolean;
+};
 
 function isTypeOf(type: string, resourceClass: ResourceClass): boolean {
   if (typeof resourceClass.__pulumiType === "string") return resourceClass.__pulumiType === type;
@@ -216,7 +245,9 @@ export function validationArgs(
 ): ResourceValidationArgs {
   // A fresh copy per call, as the engine deserializes afresh per call: a policy that mutates its
   // props cannot leak into the next one. The benchmark skips the copy (engine-side cost).
-  const props = unknownCheckingProxy(copyProps ? structuredClone(resource.props) : resource.props) as Record<string, unknown>;
+  const props = unknownCheckingProxy(
+    copyProps ? structuredClone(resource.props) : resource.props,
+  ) as Record<string, unknown>;
   return {
     type: resource.type,
     props,
@@ -225,7 +256,8 @@ export function validationArgs(
     opts: { ...DEFAULT_OPTS, parent: resource.parent },
     stackTags: new Map<string, string>(),
     isType: (cls) => isTypeOf(resource.type, cls as unknown as ResourceClass),
-    asType: ((cls: ResourceClass) => (isTypeOf(resource.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
+    asType: ((cls: ResourceClass) =>
+      isTypeOf(resource.type, cls) ? props : undefined) as ResourceValidationArgs["asType"],
     getConfig: <T extends object>() => getConfig() as T,
     notApplicable: (reason?: string): never => {
       throw new NotApplicable(reason);
@@ -260,9 +292,16 @@ export async function evaluatePolicies(
   const configOf = (name: string) => () => ({ ...(resolved.get(name)?.properties ?? {}) });
 
   for (const p of policies) {
-    if (resolved.get(p.name)?.enforcementLevel === "disabled" || !isResourcePolicy(p) || !p.validateResource) continue;
+    if (
+      resolved.get(p.name)?.enforcementLevel === "disabled" ||
+      !isResourcePolicy(p) ||
+      !p.validateResource
+    )
+      continue;
     const level = levelOf(p.name);
-    const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
+    const validations = Array.isArray(p.validateResource)
+      ? p.validateResource
+      : [p.validateResource];
     for (const r of resources) {
       const urn = r.urn ?? urnOf(r.type, r.name);
       for (const validate of validations) {
@@ -277,7 +316,9 @@ export async function evaluatePolicies(
         } catch (e) {
           if (e instanceof UnknownValueError) out.push(unknownDiagnostic(p.name, e, urn));
           else if (!(e instanceof NotApplicable)) {
-            throw new Error(`policy ${p.name} threw on ${r.type} "${r.name}": ${(e as Error).stack ?? String(e)}`);
+            throw new Error(
+              `policy ${p.name} threw on ${r.type} "${r.name}": ${(e as Error).stack ?? String(e)}`,
+            );
           }
         }
       }
@@ -302,7 +343,8 @@ export async function evaluatePolicies(
       );
     } catch (e) {
       if (e instanceof UnknownValueError) out.push(unknownDiagnostic(p.name, e));
-      else if (!(e instanceof NotApplicable)) throw new Error(`stack policy ${p.name} threw: ${(e as Error).stack ?? String(e)}`);
+      else if (!(e instanceof NotApplicable))
+        throw new Error(`stack policy ${p.name} threw: ${(e as Error).stack ?? String(e)}`);
     }
   }
   return out;
@@ -321,7 +363,8 @@ function buildStackResources(resources: readonly TestResource[]): PolicyResource
       dependencies: [],
       propertyDependencies: {},
       isType: (cls) => isTypeOf(r.type, cls as unknown as ResourceClass),
-      asType: ((cls: ResourceClass) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
+      asType: ((cls: ResourceClass) =>
+        isTypeOf(r.type, cls) ? props : undefined) as PolicyResource["asType"],
     };
     byUrn.set(pr.urn, pr);
     return pr;
@@ -329,7 +372,9 @@ function buildStackResources(resources: readonly TestResource[]): PolicyResource
   resources.forEach((r, i) => {
     const pr = list[i];
     if (r.parent) pr.parent = byUrn.get(r.parent);
-    pr.dependencies = (r.dependencies ?? []).map((u) => byUrn.get(u)).filter((d): d is PolicyResource => d !== undefined);
+    pr.dependencies = (r.dependencies ?? [])
+      .map((u) => byUrn.get(u))
+      .filter((d): d is PolicyResource => d !== undefined);
   });
   return list;
 }
@@ -346,9 +391,16 @@ export async function remediate(
   const resolved = resolveConfig(config, policies);
   let current: TestResource = resource;
   for (const p of policies) {
-    if (resolved.get(p.name)?.enforcementLevel !== "remediate" || !isResourcePolicy(p) || !p.remediateResource) continue;
+    if (
+      resolved.get(p.name)?.enforcementLevel !== "remediate" ||
+      !isResourcePolicy(p) ||
+      !p.remediateResource
+    )
+      continue;
     try {
-      const result = await p.remediateResource(validationArgs(current, () => ({ ...(resolved.get(p.name)?.properties ?? {}) })));
+      const result = await p.remediateResource(
+        validationArgs(current, () => ({ ...(resolved.get(p.name)?.properties ?? {}) })),
+      );
       if (result) current = { ...current, props: result as Record<string, unknown> };
     } catch (e) {
       if (!(e instanceof NotApplicable)) throw e;
@@ -359,5 +411,7 @@ export async function remediate(
 
 /** One line per violation, for readable test failures and tooling output. */
 export function formatViolations(violations: readonly Violation[]): string {
-  return violations.map((v) => `[${v.enforcementLevel}] ${v.policyName} ${v.urn ?? "(stack)"}: ${v.message}`).join("\n");
+  return violations
+    .map((v) => `[${v.enforcementLevel}] ${v.policyName} ${v.urn ?? "(stack)"}: ${v.message}`)
+    .join("\n");
 }

@@ -80,7 +80,9 @@ export function resourceRule<C extends object>(def: ResourceRuleDef<C>): PackPol
     const props = snapshot(args.props);
     if (activeWaiver(args.type, props, def.name, now())) return;
     const config = readConfig<C>(def.configSchema, () => args.getConfig<object>());
-    def.check({ type: args.type, name: args.name, urn: args.urn, props }, config, (m) => reportViolation(m));
+    def.check({ type: args.type, name: args.name, urn: args.urn, props }, config, (m) =>
+      reportViolation(m),
+    );
   };
   return {
     name: def.name,

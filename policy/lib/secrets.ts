@@ -25,13 +25,19 @@ export const CREDENTIAL_PATTERNS: readonly { name: string; re: RegExp }[] = [
   { name: "a GitHub token", re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/ },
   { name: "an AWS access key id", re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/ },
   { name: "a Slack token", re: /\bxox[abposr]-[A-Za-z0-9-]{10,}/ },
-  { name: "a Slack webhook URL", re: /hooks\.slack\.com\/services\/T[A-Za-z0-9]+\/B[A-Za-z0-9]+\/[A-Za-z0-9]+/ },
+  {
+    name: "a Slack webhook URL",
+    re: /hooks\.slack\.com\/services\/T[A-Za-z0-9]+\/B[A-Za-z0-9]+\/[A-Za-z0-9]+/,
+  },
   { name: "a Stripe key", re: /\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}/ },
   { name: "a Google API key", re: /\bAIza[0-9A-Za-z_-]{35}\b/ },
   { name: "an npm token", re: /\bnpm_[A-Za-z0-9]{36}\b/ },
   { name: "a Pulumi access token", re: /\bpul-[a-f0-9]{40}\b/ },
   { name: "an OpenAI-style API key", re: /\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}/ },
-  { name: "a JSON Web Token", re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/ },
+  {
+    name: "a JSON Web Token",
+    re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/,
+  },
   {
     name: "a URL or DSN with a password",
     // scheme://user:password@host, where the password is not a $(VAR)/${VAR} reference or a mask.
@@ -40,7 +46,8 @@ export const CREDENTIAL_PATTERNS: readonly { name: string; re: RegExp }[] = [
 ];
 
 /** Cheap pre-filter: every credential pattern contains one of these. */
-const PREFILTER_RE = /-----BEGIN|gh[pousr]_|github_pat_|AKIA|ASIA|xox|hooks\.slack|k_live_|k_test_|AIza|npm_|pul-|sk-|eyJ|:\/\//;
+const PREFILTER_RE =
+  /-----BEGIN|gh[pousr]_|github_pat_|AKIA|ASIA|xox|hooks\.slack|k_live_|k_test_|AIza|npm_|pul-|sk-|eyJ|:\/\//;
 
 export interface SecretMatcher {
   /** True when `name` looks like it names a secret. */
@@ -71,7 +78,10 @@ export function secretMatcher(
   if (cached) return cached;
   const nameRe = new RegExp(namePattern, "i");
   const ignoreRe = ignorePattern ? new RegExp(ignorePattern, "i") : undefined;
-  const extra = extraValuePatterns.map((p) => ({ name: `a value matching /${p}/`, re: new RegExp(p) }));
+  const extra = extraValuePatterns.map((p) => ({
+    name: `a value matching /${p}/`,
+    re: new RegExp(p),
+  }));
   const nameCache = new Map<string, boolean>();
   const m: SecretMatcher = {
     secretName(name) {

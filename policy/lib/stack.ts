@@ -127,9 +127,12 @@ export function stackView(resources: readonly PolicyResource[]): StackView {
     pdbs: [],
     networkPolicies: [],
     propsOf: (r) => props.get(r) ?? snapshot(r.props),
-    pdbCandidates: (labels) => (pdbIndex ??= new SelectorIndex(view.pdbs, (p) => p.selector)).candidates(labels),
+    pdbCandidates: (labels) =>
+      (pdbIndex ??= new SelectorIndex(view.pdbs, (p) => p.selector)).candidates(labels),
     networkPolicyCandidates: (labels) =>
-      (npIndex ??= new SelectorIndex(view.networkPolicies, (n) => n.podSelector)).candidates(labels),
+      (npIndex ??= new SelectorIndex(view.networkPolicies, (n) => n.podSelector)).candidates(
+        labels,
+      ),
     hpaCandidates: (name) => {
       if (!hpaIndex) {
         hpaIndex = new Map();
@@ -147,7 +150,8 @@ export function stackView(resources: readonly PolicyResource[]): StackView {
   };
   for (const r of resources) {
     const isWorkload = workloadKind(r.type) !== undefined;
-    if (!isWorkload && !HPA_RE.test(r.type) && !PDB_RE.test(r.type) && !NP_RE.test(r.type)) continue;
+    if (!isWorkload && !HPA_RE.test(r.type) && !PDB_RE.test(r.type) && !NP_RE.test(r.type))
+      continue;
     const p = snapshot(r.props);
     props.set(r, p);
     const [name, namespace] = metaOf(p);
@@ -175,7 +179,11 @@ export function stackView(resources: readonly PolicyResource[]): StackView {
         maxUnavailable: str(field(spec, "maxUnavailable")),
       });
     } else {
-      view.networkPolicies.push({ resource: r, namespace, podSelector: obj(field(spec, "podSelector")) });
+      view.networkPolicies.push({
+        resource: r,
+        namespace,
+        podSelector: obj(field(spec, "podSelector")),
+      });
     }
   }
   viewCache.set(resources, view);
@@ -232,7 +240,8 @@ export function selects(
  */
 export function hpaFor(view: StackView, sw: StackWorkload): Hpa | undefined {
   for (const h of view.hpaCandidates(sw.workload.name)) {
-    if (h.targetKind !== UNKNOWN && h.targetKind !== undefined && h.targetKind !== sw.workload.kind) continue;
+    if (h.targetKind !== UNKNOWN && h.targetKind !== undefined && h.targetKind !== sw.workload.kind)
+      continue;
     if (!sameNamespace(h.namespace, sw.workload.namespace)) continue;
     if (h.targetName === UNKNOWN || h.targetName === undefined) {
       if (h.resource.dependencies.includes(sw.resource)) return h;
@@ -251,7 +260,11 @@ export interface StackRuleDef<C> {
   configSchema?: PolicyConfigSchema;
   remediationSteps: string;
   peers?: string;
-  check(view: StackView, config: C, report: (resource: PolicyResource, message: string) => void): void;
+  check(
+    view: StackView,
+    config: C,
+    report: (resource: PolicyResource, message: string) => void,
+  ): void;
 }
 
 export type PackStackPolicy = StackValidationPolicy & { peers?: string };

@@ -125,7 +125,12 @@ export function waiversOf(type: string, props: unknown, now: number): Waiver[] {
 }
 
 /** The valid waiver for `rule` on a resource, if any. */
-export function activeWaiver(type: string, props: unknown, rule: string, now: number): Waiver | undefined {
+export function activeWaiver(
+  type: string,
+  props: unknown,
+  rule: string,
+  now: number,
+): Waiver | undefined {
   for (const w of waiversOf(type, props, now)) {
     if (w.rule === rule && w.problems.length === 0) return w;
   }

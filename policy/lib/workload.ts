@@ -15,19 +15,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type { Unwrap } from "@pulumi/pulumi";
-import {
-  Maybe,
-  UNKNOWN,
-  Unknown,
-  arr,
-  bool,
-  entries,
-  field,
-  items,
-  num,
-  obj,
-  str,
-} from "./values";
+import { Maybe, UNKNOWN, Unknown, arr, bool, entries, field, items, num, obj, str } from "./values";
 
 export type PodSpec = Unwrap<k8s.types.input.core.v1.PodSpec>;
 export type ContainerSpec = Unwrap<k8s.types.input.core.v1.Container>;
@@ -179,8 +167,14 @@ export function effectiveSecurityContext(
   podSc: Maybe<Record<string, unknown>>,
   containerSc: Maybe<Record<string, unknown>>,
 ): EffectiveSecurityContext {
-  const [runAsNonRoot] = pick(bool(field(containerSc, "runAsNonRoot")), bool(field(podSc, "runAsNonRoot")));
-  const [runAsUser, runAsUserSource] = pick(num(field(containerSc, "runAsUser")), num(field(podSc, "runAsUser")));
+  const [runAsNonRoot] = pick(
+    bool(field(containerSc, "runAsNonRoot")),
+    bool(field(podSc, "runAsNonRoot")),
+  );
+  const [runAsUser, runAsUserSource] = pick(
+    num(field(containerSc, "runAsUser")),
+    num(field(podSc, "runAsUser")),
+  );
   const [runAsGroup] = pick(num(field(containerSc, "runAsGroup")), num(field(podSc, "runAsGroup")));
   const seccompOf = (sc: Maybe<Record<string, unknown>>): Maybe<string> => {
     const profile = obj(field(sc, "seccompProfile"));
@@ -256,12 +250,17 @@ function containersOf(
  * Extracts the workload view of a resource, or undefined when the type is not a workload.
  * `props` must already be a snapshot (see `values.ts`).
  */
-export function extractWorkload(type: string, resourceName: string, props: unknown): Workload | undefined {
+export function extractWorkload(
+  type: string,
+  resourceName: string,
+  props: unknown,
+): Workload | undefined {
   const kind = workloadKind(type);
   if (kind === undefined) return undefined;
   const metadata = obj(field(obj(props), "metadata"));
   const podSpec = obj(walk(props, POD_SPEC_PATH[kind]));
-  const podMetaPath = kind === "Pod" ? ["metadata"] : [...POD_SPEC_PATH[kind].slice(0, -1), "metadata"];
+  const podMetaPath =
+    kind === "Pod" ? ["metadata"] : [...POD_SPEC_PATH[kind].slice(0, -1), "metadata"];
   const podMeta = obj(walk(props, podMetaPath));
   const podSecurityContext = obj(field(podSpec, "securityContext"));
   const replicated = REPLICATED.has(kind);

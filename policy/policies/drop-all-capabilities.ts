@@ -27,8 +27,9 @@ export function dropAllCapabilities() {
     enforcementLevel: "advisory",
     severity: "high",
     peers:
-      "kube-score (none); Polaris dangerousCapabilities, insecureCapabilities; kubesec CapDropAll, CapSysAdmin; Kyverno PSS restricted require-drop-all, PSS baseline disallow-capabilities; checkov CKV_K8S_25, CKV_K8S_28, CKV_K8S_37, CKV_K8S_39",
-    remediationSteps: 'Set securityContext.capabilities: { drop: ["ALL"] } and add back only NET_BIND_SERVICE if a port below 1024 is needed.',
+      "kube-score (none); Polaris dangerousCapabilities, insecureCapabilities; kubesec CapDropAll, CapSysAdmin; Kyverno PSS restricted disallow-capabilities-strict, PSS baseline disallow-capabilities; checkov CKV_K8S_25, CKV_K8S_28, CKV_K8S_37, CKV_K8S_39",
+    remediationSteps:
+      'Set securityContext.capabilities: { drop: ["ALL"] } and add back only NET_BIND_SERVICE if a port below 1024 is needed.',
     configSchema: configSchema({
       allowedAddCapabilities: {
         type: "array",
@@ -44,7 +45,9 @@ export function dropAllCapabilities() {
         const { capabilitiesDrop: drop, capabilitiesAdd: add } = c.securityContext;
         const where = describeContainer(w, c);
         if (drop !== UNKNOWN && !drop.some((d) => canonical(d) === "ALL")) {
-          report(`${where} does not drop ALL capabilities. ${WHY} Fix: set securityContext.capabilities.drop: ["ALL"].`);
+          report(
+            `${where} does not drop ALL capabilities. ${WHY} Fix: set securityContext.capabilities.drop: ["ALL"].`,
+          );
         }
         if (add !== UNKNOWN) {
           const bad = add.filter((a) => !allowed.has(canonical(a)));
@@ -59,12 +62,16 @@ export function dropAllCapabilities() {
     docker(c, config, report) {
       const allowed = new Set(config.allowedAddCapabilities.map(canonical));
       if (c.capDrop !== UNKNOWN && !c.capDrop.some((d) => canonical(d) === "ALL")) {
-        report(`${describeDocker(c)} does not drop ALL capabilities. ${WHY} Fix: set capabilities: { drops: ["ALL"] }.`);
+        report(
+          `${describeDocker(c)} does not drop ALL capabilities. ${WHY} Fix: set capabilities: { drops: ["ALL"] }.`,
+        );
       }
       if (c.capAdd !== UNKNOWN) {
         const bad = c.capAdd.filter((a) => !allowed.has(canonical(a)));
         if (bad.length > 0) {
-          report(`${describeDocker(c)} adds capabilities ${bad.map((b) => `"${b}"`).join(", ")}, outside the allowed set. Fix: remove them from capabilities.adds.`);
+          report(
+            `${describeDocker(c)} adds capabilities ${bad.map((b) => `"${b}"`).join(", ")}, outside the allowed set. Fix: remove them from capabilities.adds.`,
+          );
         }
       }
     },

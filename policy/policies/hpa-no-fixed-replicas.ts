@@ -11,8 +11,10 @@ export function hpaNoFixedReplicas() {
     description: "Workloads managed by an HPA do not set spec.replicas.",
     enforcementLevel: "mandatory",
     severity: "high",
-    peers: "kube-score deployment-replicas (hpa targeted); Polaris (none); kubesec (none); checkov (none)",
-    remediationSteps: "Omit spec.replicas on the Deployment when an HPA targets it; set the floor with the HPA's minReplicas.",
+    peers:
+      "kube-score deployment-targeted-by-hpa-does-not-have-replicas-configured; Polaris (none); kubesec (none); checkov (none)",
+    remediationSteps:
+      "Omit spec.replicas on the Deployment when an HPA targets it; set the floor with the HPA's minReplicas.",
     check(view, _config, report) {
       for (const sw of view.workloads) {
         const w = sw.workload;

@@ -36,15 +36,20 @@ export function parseImage(image: string): ImageRef {
 
 function problem(image: string, config: ImagePinnedConfig): string | undefined {
   const ref = parseImage(image);
-  if (config.allowedImagePrefixes.length > 0 && !config.allowedImagePrefixes.some((p) => image.startsWith(p))) {
+  if (
+    config.allowedImagePrefixes.length > 0 &&
+    !config.allowedImagePrefixes.some((p) => image.startsWith(p))
+  ) {
     return `image "${image}" is not from an allowed registry (${config.allowedImagePrefixes.join(", ")})`;
   }
-  if (ref.digest !== undefined && !DIGEST_RE.test(ref.digest)) return `image "${image}" has a malformed digest`;
+  if (ref.digest !== undefined && !DIGEST_RE.test(ref.digest))
+    return `image "${image}" has a malformed digest`;
   if (config.requireDigest && ref.digest === undefined) {
     return `image "${image}" is not pinned by digest; this stack requires @sha256:<digest> so that what was reviewed is what runs`;
   }
   if (ref.digest !== undefined) return undefined;
-  if (ref.tag === undefined) return `image "${image}" has no tag, so it means :latest and changes under you`;
+  if (ref.tag === undefined)
+    return `image "${image}" has no tag, so it means :latest and changes under you`;
   if (ref.tag === "latest") return `image "${image}" uses the mutable :latest tag`;
   return undefined;
 }
@@ -61,9 +66,14 @@ export function imagePinned() {
     severity: "medium",
     peers:
       "kube-score container-image-tag; Polaris tagNotSpecified; kubesec (none); Kyverno disallow-latest-tag (best practices); checkov CKV_K8S_14, CKV_K8S_43 (digest)",
-    remediationSteps: "Use image:<version> in dev, image@sha256:<digest> where requireDigest is set (production).",
+    remediationSteps:
+      "Use image:<version> in dev, image@sha256:<digest> where requireDigest is set (production).",
     configSchema: configSchema({
-      requireDigest: { type: "boolean", default: false, description: "Require @sha256 digests (set in production)." },
+      requireDigest: {
+        type: "boolean",
+        default: false,
+        description: "Require @sha256 digests (set in production).",
+      },
       allowedImagePrefixes: {
         type: "array",
         items: { type: "string" },

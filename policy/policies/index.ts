@@ -24,7 +24,6 @@ import { secretDataAsPulumiSecret } from "./secret-data-as-pulumi-secret";
 import { waiverValid } from "./waiver-valid";
 import { waiversInEffect } from "./waivers-in-effect";
 
-
 const rules = [
   // Mandatory by default.
   nonRoot(),

@@ -20,7 +20,12 @@ export function minReplicas() {
     peers: "kube-score (none); Polaris deploymentMissingReplicas; kubesec (none); checkov (none)",
     remediationSteps: "Raise spec.replicas, or the HPA's minReplicas when one scales the workload.",
     configSchema: configSchema({
-      minReplicas: { type: "integer", minimum: 1, default: 1, description: "Fewest replicas accepted." },
+      minReplicas: {
+        type: "integer",
+        minimum: 1,
+        default: 1,
+        description: "Fewest replicas accepted.",
+      },
     }),
     check(view, config, report) {
       for (const sw of view.workloads) {

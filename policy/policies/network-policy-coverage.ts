@@ -17,8 +17,10 @@ export function networkPolicyCoverage() {
     description: "Every workload is selected by a NetworkPolicy.",
     enforcementLevel: "mandatory",
     severity: "high",
-    peers: "kube-score pod-networkpolicy; Polaris (none); kubesec (none); checkov (none); Kyverno add-networkpolicy (generate)",
-    remediationSteps: "Create a NetworkPolicy per workload whose podSelector matches its pod labels, allowing only the traffic it needs.",
+    peers:
+      "kube-score pod-networkpolicy; Polaris missingNetworkPolicy; kubesec (none); checkov (none); Kyverno add-networkpolicy (generate)",
+    remediationSteps:
+      "Create a NetworkPolicy per workload whose podSelector matches its pod labels, allowing only the traffic it needs.",
     configSchema: configSchema({
       exemptNamespaces: {
         type: "array",
@@ -31,11 +33,16 @@ export function networkPolicyCoverage() {
       for (const sw of view.workloads) {
         const w = sw.workload;
         if (w.kind === "PodTemplate") continue;
-        if (typeof w.namespace === "string" && config.exemptNamespaces.includes(w.namespace)) continue;
+        if (typeof w.namespace === "string" && config.exemptNamespaces.includes(w.namespace))
+          continue;
         if (w.podLabels === UNKNOWN) continue;
-        const covered = view.networkPolicyCandidates(w.podLabels).some(
-          (np) => sameNamespace(np.namespace, w.namespace) && selects(np.podSelector, w.podLabels) !== false,
-        );
+        const covered = view
+          .networkPolicyCandidates(w.podLabels)
+          .some(
+            (np) =>
+              sameNamespace(np.namespace, w.namespace) &&
+              selects(np.podSelector, w.podLabels) !== false,
+          );
         if (!covered) {
           report(
             sw.resource,

@@ -25,7 +25,7 @@ export function noHostAccess() {
     enforcementLevel: "advisory",
     severity: "high",
     peers:
-      "kube-score (none); Polaris hostNetworkSet, hostPIDSet, hostIPCSet, hostPathSet, hostPortSet; kubesec HostNetwork, HostPID, HostIPC, HostPathVolume; Kyverno PSS baseline disallow-host-namespaces, disallow-host-path, disallow-host-ports; checkov CKV_K8S_17-19, CKV_K8S_26",
+      "kube-score (none); Polaris hostNetworkSet, hostPIDSet, hostIPCSet, hostPathSet, hostPortSet; kubesec HostNetwork, HostPID, HostIPC, HostPathVolume; Kyverno PSS baseline disallow-host-namespaces, disallow-host-path, disallow-host-ports; checkov CKV_K8S_17-19, CKV_K8S_26, CKV_K8S_27 (docker socket)",
     remediationSteps:
       "Remove hostNetwork/hostPID/hostIPC and hostPort; replace hostPath volumes with emptyDir, a ConfigMap/Secret, or a PersistentVolumeClaim.",
     configSchema: configSchema({
@@ -35,16 +35,28 @@ export function noHostAccess() {
         default: [],
         description: "Host path prefixes that may be mounted.",
       },
-      allowHostPorts: { type: "boolean", default: false, description: "Allow hostPort on container ports." },
+      allowHostPorts: {
+        type: "boolean",
+        default: false,
+        description: "Allow hostPort on container ports.",
+      },
     }),
     workload(w, config, report) {
       for (const [flag, what] of [
-        ["hostNetwork", "the node's network namespace: it can sniff and bind every node interface and reach services bound to localhost"],
-        ["hostPID", "the node's process namespace: it can see and signal every process on the node"],
+        [
+          "hostNetwork",
+          "the node's network namespace: it can sniff and bind every node interface and reach services bound to localhost",
+        ],
+        [
+          "hostPID",
+          "the node's process namespace: it can see and signal every process on the node",
+        ],
         ["hostIPC", "the node's IPC namespace: it can read other processes' shared memory"],
       ] as const) {
         if (podFlag(w, flag) === true) {
-          report(`${describeWorkload(w)} sets ${flag}: true and shares ${what}. Fix: remove spec.${flag}.`);
+          report(
+            `${describeWorkload(w)} sets ${flag}: true and shares ${what}. Fix: remove spec.${flag}.`,
+          );
         }
       }
       const vols = podVolumes(w);
@@ -68,7 +80,9 @@ export function noHostAccess() {
         for (const p of ports) {
           const hostPort = num(field(obj(p), "hostPort"));
           if (typeof hostPort === "number" && hostPort !== 0) {
-            report(`${describeContainer(w, c)} binds hostPort ${hostPort}. A host port ties the pod to one node per port and bypasses NetworkPolicy on many CNIs. Fix: remove hostPort and expose the port through a Service.`);
+            report(
+              `${describeContainer(w, c)} binds hostPort ${hostPort}. A host port ties the pod to one node per port and bypasses NetworkPolicy on many CNIs. Fix: remove hostPort and expose the port through a Service.`,
+            );
           }
         }
       }
@@ -80,13 +94,17 @@ export function noHostAccess() {
         ["ipcMode", c.ipcMode],
       ] as const) {
         if (mode === "host") {
-          report(`${describeDocker(c)} sets ${key}: "host" and shares the host's namespace. Fix: use a user-defined network / the default mode.`);
+          report(
+            `${describeDocker(c)} sets ${key}: "host" and shares the host's namespace. Fix: use a user-defined network / the default mode.`,
+          );
         }
       }
       if (c.hostPaths === UNKNOWN) return;
       for (const path of c.hostPaths) {
         if (pathAllowed(path, config.allowedHostPaths)) continue;
-        report(`${describeDocker(c)} bind-mounts host path "${path}". It exposes the host filesystem to the container. Fix: use a named volume, or add the prefix to allowedHostPaths if it is reviewed.`);
+        report(
+          `${describeDocker(c)} bind-mounts host path "${path}". It exposes the host filesystem to the container. Fix: use a named volume, or add the prefix to allowedHostPaths if it is reviewed.`,
+        );
       }
     },
   });

@@ -32,25 +32,32 @@ export function noLoadBalancer(): PackPolicy {
     description: "Services are not exposed as LoadBalancer or NodePort except where allowed.",
     enforcementLevel: "advisory",
     severity: "high",
-    peers: "kube-score service-type (NodePort); Polaris (none); kubesec (none); checkov (none); Kyverno restrict-service-type / restrict-loadbalancer (best practices)",
-    remediationSteps: "Use type: ClusterIP behind the ingress, or list the Service in allowedServices after review.",
+    peers:
+      "kube-score service-type (NodePort); Polaris (none); kubesec (none); checkov (none); Kyverno restrict-service-type / restrict-loadbalancer (best practices)",
+    remediationSteps:
+      "Use type: ClusterIP behind the ingress, or list the Service in allowedServices after review.",
     configSchema: configSchemaDef,
-    validateResource: validateResourceOfType(k8s.core.v1.Service, (_service, args, reportViolation) => {
-      const props = snapshot(args.props);
-      if (activeWaiver(args.type, props, "no-load-balancer", now())) return;
-      const config = readConfig<NoLoadBalancerConfig>(configSchemaDef, () => args.getConfig<object>());
-      const type = str(field(obj(field(obj(props), "spec")), "type"));
-      if (type === UNKNOWN || type === undefined) return;
-      if (type !== "LoadBalancer" && !(type === "NodePort" && !config.allowNodePort)) return;
-      const meta = obj(field(obj(props), "metadata"));
-      const n = str(field(meta, "name"));
-      const ns = str(field(meta, "namespace"));
-      const name = typeof n === "string" ? n : args.name;
-      const ids = [name, `${typeof ns === "string" ? ns : "default"}/${name}`];
-      if (config.allowedServices.some((a) => ids.includes(a))) return;
-      reportViolation(
-        `Service "${name}" is type ${type}, which opens a port on ${type === "LoadBalancer" ? "a public cloud load balancer" : "every node"} and bypasses the Cloudflare edge and the ingress. Fix: use type: ClusterIP behind the ingress, or add "${ids[1]}" to allowedServices after review.`,
-      );
-    }),
+    validateResource: validateResourceOfType(
+      k8s.core.v1.Service,
+      (_service, args, reportViolation) => {
+        const props = snapshot(args.props);
+        if (activeWaiver(args.type, props, "no-load-balancer", now())) return;
+        const config = readConfig<NoLoadBalancerConfig>(configSchemaDef, () =>
+          args.getConfig<object>(),
+        );
+        const type = str(field(obj(field(obj(props), "spec")), "type"));
+        if (type === UNKNOWN || type === undefined) return;
+        if (type !== "LoadBalancer" && !(type === "NodePort" && !config.allowNodePort)) return;
+        const meta = obj(field(obj(props), "metadata"));
+        const n = str(field(meta, "name"));
+        const ns = str(field(meta, "namespace"));
+        const name = typeof n === "string" ? n : args.name;
+        const ids = [name, `${typeof ns === "string" ? ns : "default"}/${name}`];
+        if (config.allowedServices.some((a) => ids.includes(a))) return;
+        reportViolation(
+          `Service "${name}" is type ${type}, which opens a port on ${type === "LoadBalancer" ? "a public cloud load balancer" : "every node"} and bypasses the Cloudflare edge and the ingress. Fix: use type: ClusterIP behind the ingress, or add "${ids[1]}" to allowedServices after review.`,
+        );
+      },
+    ),
   };
 }

@@ -57,14 +57,21 @@ function judgeKey(ctx: Ctx, key: string, value: string): string | undefined {
   return ctx.m.judge(key.slice(key.lastIndexOf("/") + 1), value);
 }
 
-function checkMetadata(where: string, meta: unknown, ctx: Ctx, what: "annotations" | "labels"): void {
+function checkMetadata(
+  where: string,
+  meta: unknown,
+  ctx: Ctx,
+  what: "annotations" | "labels",
+): void {
   const e = entries(field(obj(meta), what));
   if (e === UNKNOWN) return;
   for (const [k, v] of e) {
     if (typeof v !== "string") continue;
     const why = judgeKey(ctx, k, v);
     if (why) {
-      ctx.report(`${where}: ${what.slice(0, -1)} "${k}" is plaintext secret material: ${why}. ${WHY} Fix: never put secrets in ${what}; keep them in a Kubernetes Secret created from a Pulumi secret.`);
+      ctx.report(
+        `${where}: ${what.slice(0, -1)} "${k}" is plaintext secret material: ${why}. ${WHY} Fix: never put secrets in ${what}; keep them in a Kubernetes Secret created from a Pulumi secret.`,
+      );
     }
   }
 }
@@ -93,13 +100,17 @@ function checkKubernetes(r: RuleInput, ctx: Ctx): void {
         for (const e of c.env) {
           if (typeof e.name !== "string") continue;
           if (e.fromConfigMap && ctx.m.secretName(e.name)) {
-            ctx.report(`${where}: env "${e.name}" reads a secret-looking value from a ConfigMap (valueFrom.configMapKeyRef). ConfigMaps are not access-controlled or encrypted as Secrets are. Fix: move the value to a Kubernetes Secret and use valueFrom.secretKeyRef.`);
+            ctx.report(
+              `${where}: env "${e.name}" reads a secret-looking value from a ConfigMap (valueFrom.configMapKeyRef). ConfigMaps are not access-controlled or encrypted as Secrets are. Fix: move the value to a Kubernetes Secret and use valueFrom.secretKeyRef.`,
+            );
             continue;
           }
           if (typeof e.value !== "string") continue;
           const why = ctx.m.judge(e.name, e.value);
           if (why) {
-            ctx.report(`${where}: env "${e.name}" is a plaintext secret: ${why}. ${WHY} Fix: put the value in a Kubernetes Secret created from a Pulumi secret (config.requireSecret) and reference it with valueFrom.secretKeyRef.`);
+            ctx.report(
+              `${where}: env "${e.name}" is a plaintext secret: ${why}. ${WHY} Fix: put the value in a Kubernetes Secret created from a Pulumi secret (config.requireSecret) and reference it with valueFrom.secretKeyRef.`,
+            );
           }
         }
       }
@@ -111,7 +122,9 @@ function checkKubernetes(r: RuleInput, ctx: Ctx): void {
           if (typeof s !== "string") return;
           const cred = ctx.m.credentialIn(s);
           if (cred) {
-            ctx.report(`${where}: ${key}[${i}] contains ${cred}. Command lines are visible to anyone who can list pods or read /proc. Fix: pass the value through a Secret-backed env var or mounted file.`);
+            ctx.report(
+              `${where}: ${key}[${i}] contains ${cred}. Command lines are visible to anyone who can list pods or read /proc. Fix: pass the value through a Secret-backed env var or mounted file.`,
+            );
           }
         });
       }
@@ -125,17 +138,28 @@ function checkKubernetes(r: RuleInput, ctx: Ctx): void {
       if (typeof v !== "string") continue;
       const why = ctx.m.judge(k, v);
       if (why) {
-        ctx.report(`${self}: key "${k}" is plaintext secret material: ${why}. ConfigMaps are readable by anyone with view rights and are never encrypted at rest. ${WHY} Fix: move it to a Kubernetes Secret whose data comes from a Pulumi secret.`);
+        ctx.report(
+          `${self}: key "${k}" is plaintext secret material: ${why}. ConfigMaps are readable by anyone with view rights and are never encrypted at rest. ${WHY} Fix: move it to a Kubernetes Secret whose data comes from a Pulumi secret.`,
+        );
       }
     }
   }
 }
 
-function judgePairs(where: string, label: string, pairs: [string, Maybe<string>][], ctx: Ctx, fix: string): void {
+function judgePairs(
+  where: string,
+  label: string,
+  pairs: [string, Maybe<string>][],
+  ctx: Ctx,
+  fix: string,
+): void {
   for (const [k, v] of pairs) {
     if (typeof v !== "string") continue;
     const why = label === "label" ? judgeKey(ctx, k, v) : ctx.m.judge(k, v);
-    if (why) ctx.report(`${where}: ${label} "${k}" is plaintext secret material: ${why}. ${WHY} Fix: ${fix}`);
+    if (why)
+      ctx.report(
+        `${where}: ${label} "${k}" is plaintext secret material: ${why}. ${WHY} Fix: ${fix}`,
+      );
   }
 }
 
@@ -148,7 +172,8 @@ function judgePairs(where: string, label: string, pairs: [string, Maybe<string>]
 export function noPlaintextSecrets() {
   return resourceRule<NoPlaintextSecretsConfig>({
     name: "no-plaintext-secrets",
-    description: "No secret material in plaintext env vars, ConfigMaps, labels, annotations, build args or CI variables.",
+    description:
+      "No secret material in plaintext env vars, ConfigMaps, labels, annotations, build args or CI variables.",
     enforcementLevel: "mandatory",
     severity: "critical",
     peers:
@@ -159,12 +184,14 @@ export function noPlaintextSecrets() {
       secretNamePattern: {
         type: "string",
         default: DEFAULT_SECRET_NAME_PATTERN,
-        description: "Case-insensitive regex over names normalised to snake_case (dbPassword -> db_password) that mark a value as secret.",
+        description:
+          "Case-insensitive regex over names normalised to snake_case (dbPassword -> db_password) that mark a value as secret.",
       },
       ignoreNamePattern: {
         type: "string",
         default: DEFAULT_IGNORE_NAME_PATTERN,
-        description: "Names matching this regex point at a secret rather than hold one (PASSWORD_FILE, TOKEN_URL ...).",
+        description:
+          "Names matching this regex point at a secret rather than hold one (PASSWORD_FILE, TOKEN_URL ...).",
       },
       extraValuePatterns: {
         type: "array",
@@ -175,8 +202,14 @@ export function noPlaintextSecrets() {
       annotationKeyAllowlist: {
         type: "array",
         items: { type: "string" },
-        default: ["^policy\\.monkeytown\\.dev/", "^vault\\.hashicorp\\.com/", "^kubectl\\.kubernetes\\.io/last-applied-configuration$", "^secret\\.reloader\\.stakater\\.com/"],
-        description: "Label/annotation keys (regexes) exempt from the name check; their values are still scanned for credentials.",
+        default: [
+          "^policy\\.monkeytown\\.dev/",
+          "^vault\\.hashicorp\\.com/",
+          "^kubectl\\.kubernetes\\.io/last-applied-configuration$",
+          "^secret\\.reloader\\.stakater\\.com/",
+        ],
+        description:
+          "Label/annotation keys (regexes) exempt from the name check; their values are still scanned for credentials.",
       },
     }),
     appliesTo: (type) =>
@@ -186,7 +219,11 @@ export function noPlaintextSecrets() {
       type === DOCKER_BUILD_IMAGE ||
       GITHUB_VARIABLE_TYPES.has(type),
     check(r, config, report) {
-      const m = secretMatcher(config.secretNamePattern, config.ignoreNamePattern, config.extraValuePatterns);
+      const m = secretMatcher(
+        config.secretNamePattern,
+        config.ignoreNamePattern,
+        config.extraValuePatterns,
+      );
       const ctx: Ctx = { m, allow: allowlist(config.annotationKeyAllowlist), report };
       if (r.type.startsWith("kubernetes:")) {
         if (K8S_SECRET.test(r.type)) {
@@ -203,18 +240,39 @@ export function noPlaintextSecrets() {
       }
       if (r.type === DOCKER_CONTAINER) {
         const c = dockerContainer(r.name, r.props);
-        if (c.env !== UNKNOWN) judgePairs(describeDocker(c), "env", c.env, ctx, "pass secrets as Docker secrets or a mounted file from a Pulumi secret.");
-        if (c.labels !== UNKNOWN) judgePairs(describeDocker(c), "label", c.labels, ctx, "never put secrets in labels; they are readable by anyone who can inspect the container.");
+        if (c.env !== UNKNOWN)
+          judgePairs(
+            describeDocker(c),
+            "env",
+            c.env,
+            ctx,
+            "pass secrets as Docker secrets or a mounted file from a Pulumi secret.",
+          );
+        if (c.labels !== UNKNOWN)
+          judgePairs(
+            describeDocker(c),
+            "label",
+            c.labels,
+            ctx,
+            "never put secrets in labels; they are readable by anyone who can inspect the container.",
+          );
         return;
       }
       if (r.type === DOCKER_IMAGE || r.type === DOCKER_BUILD_IMAGE) {
         const p = obj(r.props);
-        const args = r.type === DOCKER_IMAGE ? field(obj(field(p, "build")), "args") : field(p, "buildArgs");
+        const args =
+          r.type === DOCKER_IMAGE ? field(obj(field(p, "build")), "args") : field(p, "buildArgs");
         const e = entries(args);
         if (e === UNKNOWN) return;
         const n = str(field(p, "imageName"));
         const where = `docker image "${typeof n === "string" ? n : r.name}"`;
-        judgePairs(where, "build arg", e, ctx, "build args are stored in the image history (docker history shows them); use a BuildKit secret mount (RUN --mount=type=secret) instead.");
+        judgePairs(
+          where,
+          "build arg",
+          e,
+          ctx,
+          "build args are stored in the image history (docker history shows them); use a BuildKit secret mount (RUN --mount=type=secret) instead.",
+        );
         return;
       }
       if (GITHUB_VARIABLE_TYPES.has(r.type)) {
@@ -224,7 +282,9 @@ export function noPlaintextSecrets() {
         if (typeof name !== "string" || typeof value !== "string") return;
         const why = m.judge(name, value);
         if (why) {
-          report(`GitHub Actions variable "${name}" holds a secret: ${why}. Actions variables are shown in plain text in the UI, API and workflow logs. Fix: use github.ActionsSecret (or ActionsEnvironmentSecret) with a Pulumi secret value, and read it as secrets.${name}.`);
+          report(
+            `GitHub Actions variable "${name}" holds a secret: ${why}. Actions variables are shown in plain text in the UI, API and workflow logs. Fix: use github.ActionsSecret (or ActionsEnvironmentSecret) with a Pulumi secret value, and read it as secrets.${name}.`,
+          );
         }
       }
     },

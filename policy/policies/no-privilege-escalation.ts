@@ -18,7 +18,8 @@ export function noPrivilegeEscalation() {
     severity: "high",
     peers:
       "Polaris privilegeEscalationAllowed; kubesec AllowPrivilegeEscalation; Kyverno PSS restricted disallow-privilege-escalation; checkov CKV_K8S_20; kube-score (none)",
-    remediationSteps: "Set securityContext.allowPrivilegeEscalation: false on every container and init container.",
+    remediationSteps:
+      "Set securityContext.allowPrivilegeEscalation: false on every container and init container.",
     workload(w, _config, report) {
       if (w.containers === UNKNOWN) return;
       for (const c of w.containers) {
@@ -32,7 +33,9 @@ export function noPrivilegeEscalation() {
     docker(c, _config, report) {
       if (c.securityOpts === UNKNOWN) return;
       if (c.securityOpts.some((o) => /^no-new-privileges(?:[:=]true)?$/.test(o.trim()))) return;
-      report(`${describeDocker(c)} does not set the no-new-privileges security option. ${WHY} Fix: add securityOpts: ["no-new-privileges:true"].`);
+      report(
+        `${describeDocker(c)} does not set the no-new-privileges security option. ${WHY} Fix: add securityOpts: ["no-new-privileges:true"].`,
+      );
     },
   });
 }

@@ -14,19 +14,24 @@ export function noPrivileged() {
     enforcementLevel: "advisory",
     severity: "critical",
     peers:
-      "kube-score container-security-context-privileged; Polaris privilegedContainers; kubesec Privileged; Kyverno PSS baseline disallow-privileged-containers; checkov CKV_K8S_16",
-    remediationSteps: "Remove privileged: true; grant the single capability the process needs instead.",
+      "kube-score container-security-context-privileged; Polaris runAsPrivileged; kubesec Privileged; Kyverno PSS baseline disallow-privileged-containers; checkov CKV_K8S_16",
+    remediationSteps:
+      "Remove privileged: true; grant the single capability the process needs instead.",
     workload(w, _config, report) {
       if (w.containers === UNKNOWN) return;
       for (const c of w.containers) {
         if (c.securityContext.privileged === true) {
-          report(`${describeContainer(w, c)} sets privileged: true. ${WHY} Fix: remove it and add only the capability the process needs.`);
+          report(
+            `${describeContainer(w, c)} sets privileged: true. ${WHY} Fix: remove it and add only the capability the process needs.`,
+          );
         }
       }
     },
     docker(c, _config, report) {
       if (c.privileged === true) {
-        report(`${describeDocker(c)} sets privileged: true. ${WHY} Fix: remove it and add only the capability the process needs.`);
+        report(
+          `${describeDocker(c)} sets privileged: true. ${WHY} Fix: remove it and add only the capability the process needs.`,
+        );
       }
     },
   });

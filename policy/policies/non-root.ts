@@ -27,9 +27,9 @@ export function nonRoot() {
     enforcementLevel: "mandatory",
     severity: "critical",
     peers:
-      "kube-score container-security-context-user-group-id; Polaris runAsRootAllowed; kubesec RunAsNonRoot/RunAsUser; Kyverno PSS restricted require-run-as-nonroot; checkov CKV_K8S_23, CKV_K8S_40",
+      "kube-score container-security-context-user-group-id; Polaris runAsRootAllowed; kubesec RunAsNonRoot/RunAsUser; Kyverno PSS restricted require-run-as-nonroot, require-run-as-non-root-user; checkov CKV_K8S_23, CKV_K8S_40",
     remediationSteps:
-      "Set securityContext.runAsNonRoot: true and runAsUser to a non-zero UID (the images here run as 1001), at pod level or on each container; for docker.Container set user: \"1001:1001\".",
+      'Set securityContext.runAsNonRoot: true and runAsUser to a non-zero UID (the images here run as 1001), at pod level or on each container; for docker.Container set user: "1001:1001".',
     configSchema: configSchema({
       minRunAsUser: {
         type: "integer",
@@ -44,7 +44,8 @@ export function nonRoot() {
       },
     }),
     workload(w, config, report) {
-      const podUser = w.podSecurityContext === UNKNOWN ? UNKNOWN : w.podSecurityContext?.["runAsUser"];
+      const podUser =
+        w.podSecurityContext === UNKNOWN ? UNKNOWN : w.podSecurityContext?.["runAsUser"];
       if (podUser === 0) {
         report(
           `${describeWorkload(w)} sets spec.securityContext.runAsUser: 0, so every container that does not override it runs as root. ${WHY} Fix: set runAsUser to a non-zero UID (1001 here) and runAsNonRoot: true.`,
@@ -57,7 +58,9 @@ export function nonRoot() {
         if (sc.runAsUser === UNKNOWN || sc.runAsNonRoot === UNKNOWN) continue;
         if (sc.runAsUser === 0) {
           if (sc.runAsUserSource === "container") {
-            report(`${where} sets securityContext.runAsUser: 0 (root). ${WHY} Fix: set runAsUser to a non-zero UID (1001 here).`);
+            report(
+              `${where} sets securityContext.runAsUser: 0 (root). ${WHY} Fix: set runAsUser to a non-zero UID (1001 here).`,
+            );
           }
           continue; // pod-level 0 already reported once for the pod
         }
@@ -74,7 +77,9 @@ export function nonRoot() {
           continue;
         }
         if (config.forbidRootGroup && sc.runAsGroup === 0) {
-          report(`${where} runs with group 0 (root). Files owned by group root become writable to it. Fix: set runAsGroup to a non-zero GID.`);
+          report(
+            `${where} runs with group 0 (root). Files owned by group root become writable to it. Fix: set runAsGroup to a non-zero GID.`,
+          );
         }
       }
     },

@@ -4,7 +4,11 @@ import { minimumReplicas, sameNamespace, selects, stackRule } from "../lib/stack
 import { UNKNOWN } from "../lib/values";
 
 /** Pods a PDB keeps from being evicted, given the workload's replica count. */
-function protectedPods(minAvailable: string | undefined, maxUnavailable: string | undefined, replicas: number): number | undefined {
+function protectedPods(
+  minAvailable: string | undefined,
+  maxUnavailable: string | undefined,
+  replicas: number,
+): number | undefined {
   const amount = (v: string): number | undefined => {
     if (v.endsWith("%")) {
       const pct = parseQuantity(v.slice(0, -1));
@@ -32,11 +36,14 @@ function protectedPods(minAvailable: string | undefined, maxUnavailable: string 
 export function pdbBelowMinReplicas() {
   return stackRule<object>({
     name: "pdb-below-min-replicas",
-    description: "A PodDisruptionBudget's minAvailable is below its workload's minimum replicas (HPA minReplicas).",
+    description:
+      "A PodDisruptionBudget's minAvailable is below its workload's minimum replicas (HPA minReplicas).",
     enforcementLevel: "mandatory",
     severity: "medium",
-    peers: "kube-score poddisruptionbudget-policy (partly); Polaris (none); kubesec (none); checkov (none); Kyverno pdb-maxunavailable",
-    remediationSteps: "Use maxUnavailable: 1, or a minAvailable strictly below the HPA's minReplicas.",
+    peers:
+      "kube-score (none); Polaris pdbMinAvailableGreaterThanHPAMinReplicas; kubesec (none); checkov (none); Kyverno pdb-maxunavailable",
+    remediationSteps:
+      "Use maxUnavailable: 1, or a minAvailable strictly below the HPA's minReplicas.",
     check(view, _config, report) {
       const reported = new Set<PolicyResource>();
       for (const sw of view.workloads) {
@@ -50,7 +57,10 @@ export function pdbBelowMinReplicas() {
           const kept = protectedPods(p.minAvailable, p.maxUnavailable, min);
           if (kept === undefined || kept < min) continue;
           reported.add(p.resource);
-          const setting = p.minAvailable !== undefined ? `minAvailable: ${p.minAvailable}` : `maxUnavailable: ${p.maxUnavailable}`;
+          const setting =
+            p.minAvailable !== undefined
+              ? `minAvailable: ${p.minAvailable}`
+              : `maxUnavailable: ${p.maxUnavailable}`;
           report(
             p.resource,
             `PodDisruptionBudget "${p.name}" (${setting}) protects ${kept} of the ${min} replicas ${w.kind} "${w.name}" runs at minimum, so no pod can ever be evicted voluntarily: node drains and cluster upgrades hang. Fix: use maxUnavailable: 1, or minAvailable below ${min}.`,

@@ -18,20 +18,31 @@ export function pdbForReplicatedWorkloads() {
     description: "Replicated Deployments and StatefulSets are covered by a PodDisruptionBudget.",
     enforcementLevel: "mandatory",
     severity: "medium",
-    peers: "kube-score deployment-has-poddisruptionbudget, statefulset-has-poddisruptionbudget; Polaris (none); kubesec (none); checkov (none); Kyverno require-pdb (best practices)",
-    remediationSteps: "Create a policy/v1 PodDisruptionBudget whose selector matches the pod template labels (maxUnavailable: 1).",
+    peers:
+      "kube-score deployment-has-poddisruptionbudget, statefulset-has-poddisruptionbudget; Polaris missingPodDisruptionBudget; kubesec (none); checkov (none); Kyverno require-pdb (best practices)",
+    remediationSteps:
+      "Create a policy/v1 PodDisruptionBudget whose selector matches the pod template labels (maxUnavailable: 1).",
     configSchema: configSchema({
-      minReplicas: { type: "integer", minimum: 1, default: 2, description: "Replica count from which a PDB is required." },
+      minReplicas: {
+        type: "integer",
+        minimum: 1,
+        default: 2,
+        description: "Replica count from which a PDB is required.",
+      },
     }),
     check(view, config, report) {
       for (const sw of view.workloads) {
         const w = sw.workload;
         if (w.kind !== "Deployment" && w.kind !== "StatefulSet") continue;
         const replicas = minimumReplicas(view, sw);
-        if (replicas === UNKNOWN || replicas === undefined || replicas < config.minReplicas) continue;
-        const covered = view.pdbCandidates(w.podLabels).some(
-          (p) => sameNamespace(p.namespace, w.namespace) && selects(p.selector, w.podLabels) !== false,
-        );
+        if (replicas === UNKNOWN || replicas === undefined || replicas < config.minReplicas)
+          continue;
+        const covered = view
+          .pdbCandidates(w.podLabels)
+          .some(
+            (p) =>
+              sameNamespace(p.namespace, w.namespace) && selects(p.selector, w.podLabels) !== false,
+          );
         if (!covered) {
           report(
             sw.resource,

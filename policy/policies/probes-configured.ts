@@ -26,7 +26,7 @@ export function probesConfigured() {
     enforcementLevel: "advisory",
     severity: "medium",
     peers:
-      "kube-score pod-probes, pod-probes-identical; Polaris readinessProbeMissing, livenessProbeMissing; kubesec (none); checkov CKV_K8S_8, CKV_K8S_9",
+      "kube-score pod-probes (also flags identical probes); Polaris readinessProbeMissing, livenessProbeMissing; kubesec (none); checkov CKV_K8S_8, CKV_K8S_9",
     remediationSteps:
       "Add readinessProbe (is it ready for traffic: /healthz/ready) and livenessProbe (is the process stuck: /healthz) on each serving container.",
     configSchema: configSchema({

@@ -29,7 +29,9 @@ export function readOnlyRootFilesystem() {
     },
     docker(c, _config, report) {
       if (c.readOnly === UNKNOWN || c.readOnly === true) return;
-      report(`${describeDocker(c)} does not set readOnly: true. ${WHY} Fix: set readOnly: true and use tmpfs or volumes for writable paths.`);
+      report(
+        `${describeDocker(c)} does not set readOnly: true. ${WHY} Fix: set readOnly: true and use tmpfs or volumes for writable paths.`,
+      );
     },
   });
 }

@@ -22,8 +22,9 @@ export function seccompRuntimeDefault() {
     enforcementLevel: "advisory",
     severity: "medium",
     peers:
-      "kube-score (none); Polaris (none in default config); kubesec SeccompAny/SeccompUnconfined; Kyverno PSS restricted restrict-seccomp-strict; checkov CKV_K8S_31",
-    remediationSteps: "Set spec.securityContext.seccompProfile: { type: RuntimeDefault } at pod level.",
+      "kube-score container-seccomp-profile (optional check); Polaris (none in default config); kubesec SeccompAny/SeccompUnconfined; Kyverno PSS restricted restrict-seccomp-strict; checkov CKV_K8S_31",
+    remediationSteps:
+      "Set spec.securityContext.seccompProfile: { type: RuntimeDefault } at pod level.",
     configSchema: configSchema({
       allowedProfiles: {
         type: "array",
@@ -46,7 +47,9 @@ export function seccompRuntimeDefault() {
     docker(c, _config, report) {
       if (c.securityOpts === UNKNOWN) return;
       if (c.securityOpts.some((o) => /^seccomp[:=]unconfined$/i.test(o.trim()))) {
-        report(`${describeDocker(c)} disables seccomp (seccomp=unconfined). ${WHY} Fix: remove the option to use Docker's default profile.`);
+        report(
+          `${describeDocker(c)} disables seccomp (seccomp=unconfined). ${WHY} Fix: remove the option to use Docker's default profile.`,
+        );
       }
     },
   });

@@ -16,7 +16,8 @@ export function secretDataAsPulumiSecret(): PackPolicy {
     enforcementLevel: "remediate",
     severity: "high",
     peers: "(Pulumi-specific: peers see manifests, not state)",
-    remediationSteps: "None: the pack wraps the values. Still, read them with config.requireSecret in the program.",
+    remediationSteps:
+      "None: the pack wraps the values. Still, read them with config.requireSecret in the program.",
     remediateResource: remediateResourceOfType(k8s.core.v1.Secret, (_secret, args) => {
       // Reach the deserialized object under both proxies (unknown-checking, secrets-preserving),
       // where values that already are secrets are `Secret` instances.
@@ -24,7 +25,8 @@ export function secretDataAsPulumiSecret(): PackPolicy {
       let changed = false;
       for (const key of ["data", "stringData"]) {
         const m = raw[key];
-        if (m === null || typeof m !== "object" || m instanceof Secret || Array.isArray(m)) continue;
+        if (m === null || typeof m !== "object" || m instanceof Secret || Array.isArray(m))
+          continue;
         const map = m as Record<string, unknown>;
         for (const k of Object.keys(map)) {
           const v = map[k];

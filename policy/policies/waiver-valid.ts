@@ -17,14 +17,26 @@ export function waiverValid(knownRules: readonly string[]) {
     description: "Policy waivers name a real rule and carry a reason and an unexpired expiry date.",
     enforcementLevel: "mandatory",
     severity: "medium",
-    peers: "Polaris exemptions (annotation, no expiry); Kyverno PolicyException (no expiry); kube-score ignore annotations (no reason/expiry)",
+    peers:
+      "Polaris exemptions (annotation, no expiry); Kyverno PolicyException (no expiry); kube-score ignore annotations (no reason/expiry)",
     remediationSteps:
       'Write the waiver as policy.monkeytown.dev/waive-<rule>: "reason=<why, approved by whom>; expires=YYYY-MM-DD", or fix the resource and drop the waiver.',
     configSchema: configSchema({
-      maxDays: { type: "integer", minimum: 1, default: 180, description: "Longest a waiver may run from today." },
-      minReasonLength: { type: "integer", minimum: 1, default: 10, description: "Shortest acceptable reason." },
+      maxDays: {
+        type: "integer",
+        minimum: 1,
+        default: 180,
+        description: "Longest a waiver may run from today.",
+      },
+      minReasonLength: {
+        type: "integer",
+        minimum: 1,
+        default: 10,
+        description: "Shortest acceptable reason.",
+      },
     }),
-    appliesTo: (type) => type.startsWith("kubernetes:") || type === "docker:index/container:Container",
+    appliesTo: (type) =>
+      type.startsWith("kubernetes:") || type === "docker:index/container:Container",
     check(r, config, report) {
       const t = now();
       for (const w of waiversOf(r.type, r.props, t)) {

@@ -14,11 +14,14 @@ export function waiversInEffect(knownRules: readonly string[]) {
     severity: "low",
     peers: "(reporting only)",
     remediationSteps: "None needed; remove the waiver once the resource complies.",
-    appliesTo: (type) => type.startsWith("kubernetes:") || type === "docker:index/container:Container",
+    appliesTo: (type) =>
+      type.startsWith("kubernetes:") || type === "docker:index/container:Container",
     check(r, _config, report) {
       for (const w of waiversOf(r.type, r.props, now())) {
         if (w.problems.length > 0 || !known.has(w.rule)) continue;
-        report(`Waiver in effect on ${r.name}: rule "${w.rule}" is skipped until ${w.expires}. Reason: ${w.reason}`);
+        report(
+          `Waiver in effect on ${r.name}: rule "${w.rule}" is skipped until ${w.expires}. Reason: ${w.reason}`,
+        );
       }
     },
   });

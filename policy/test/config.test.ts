@@ -2,7 +2,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { policies, policyNames } from "../policies";
-import { SUPPORTED_SCHEMA_KEYWORDS, evaluatePolicies, loadStackConfig, resolveConfig } from "../testing";
+import {
+  SUPPORTED_SCHEMA_KEYWORDS,
+  evaluatePolicies,
+  loadStackConfig,
+  resolveConfig,
+} from "../testing";
 import { hardenedContainer, hardenedPodSpec, messagesOf, withSc, workload } from "./helpers";
 
 const STACKS = ["dev", "staging", "production"];
@@ -19,16 +24,31 @@ describe("the pack", () => {
         if (typeof schema !== "object") throw new Error(`${p.name}.${key} schema is a boolean`);
         expect(schema.default, `${p.name}.${key}`).toBeDefined();
         expect(schema.description, `${p.name}.${key}`).toBeTruthy();
-        for (const kw of Object.keys(schema)) expect(SUPPORTED_SCHEMA_KEYWORDS.has(kw), `${p.name}.${key}: ${kw}`).toBe(true);
+        for (const kw of Object.keys(schema))
+          expect(SUPPORTED_SCHEMA_KEYWORDS.has(kw), `${p.name}.${key}: ${kw}`).toBe(true);
       }
       expect(p.configSchema?.properties ?? {}).not.toHaveProperty("enforcementLevel");
     }
   });
 
   it("has the default enforcement levels the issue asks for", () => {
-    const levels = Object.fromEntries([...resolveConfig({}).entries()].map(([k, v]) => [k, v.enforcementLevel]));
-    for (const n of ["non-root", "resource-limits", "no-plaintext-secrets"]) expect(levels[n]).toBe("mandatory");
-    for (const n of ["read-only-root-filesystem", "no-privilege-escalation", "no-privileged", "drop-all-capabilities", "no-host-access", "seccomp-runtime-default", "image-pinned", "probes-configured", "no-load-balancer", "min-replicas"]) {
+    const levels = Object.fromEntries(
+      [...resolveConfig({}).entries()].map(([k, v]) => [k, v.enforcementLevel]),
+    );
+    for (const n of ["non-root", "resource-limits", "no-plaintext-secrets"])
+      expect(levels[n]).toBe("mandatory");
+    for (const n of [
+      "read-only-root-filesystem",
+      "no-privilege-escalation",
+      "no-privileged",
+      "drop-all-capabilities",
+      "no-host-access",
+      "seccomp-runtime-default",
+      "image-pinned",
+      "probes-configured",
+      "no-load-balancer",
+      "min-replicas",
+    ]) {
       expect(levels[n], n).toBe("advisory");
     }
   });
@@ -36,15 +56,24 @@ describe("the pack", () => {
 
 describe("config resolution", () => {
   it("starts from the schema defaults", () => {
-    expect(resolveConfig({}).get("resource-limits")?.properties).toEqual({ requireCpuLimit: true, maxCpuLimit: "4", maxMemoryLimit: "8Gi" });
+    expect(resolveConfig({}).get("resource-limits")?.properties).toEqual({
+      requireCpuLimit: true,
+      maxCpuLimit: "4",
+      maxMemoryLimit: "8Gi",
+    });
   });
 
   it("overrides single properties and keeps the other defaults", () => {
-    const r = resolveConfig({ "resource-limits": { maxMemoryLimit: "1Gi" } }).get("resource-limits");
-    expect(r).toEqual({ enforcementLevel: "mandatory", properties: { requireCpuLimit: true, maxCpuLimit: "4", maxMemoryLimit: "1Gi" } });
+    const r = resolveConfig({ "resource-limits": { maxMemoryLimit: "1Gi" } }).get(
+      "resource-limits",
+    );
+    expect(r).toEqual({
+      enforcementLevel: "mandatory",
+      properties: { requireCpuLimit: true, maxCpuLimit: "4", maxMemoryLimit: "1Gi" },
+    });
   });
 
-  it("applies \"all\" first and per-policy levels on top", () => {
+  it('applies "all" first and per-policy levels on top', () => {
     const r = resolveConfig({ all: "mandatory", "image-pinned": "advisory" });
     expect(r.get("no-privileged")?.enforcementLevel).toBe("mandatory");
     expect(r.get("image-pinned")?.enforcementLevel).toBe("advisory");
@@ -52,13 +81,22 @@ describe("config resolution", () => {
 
   it("rejects unknown policies, unknown settings and wrong types, all at once", () => {
     expect(() =>
-      resolveConfig({ "non-rooot": "mandatory", "resource-limits": { maxCpu: "2", requireCpuLimit: "yes" }, "image-pinned": { enforcementLevel: "strict" as never } }),
-    ).toThrow(/no policy named "non-rooot"[\s\S]*resource-limits.maxCpu is not a setting[\s\S]*resource-limits.requireCpuLimit must be boolean[\s\S]*image-pinned.enforcementLevel "strict"/);
+      resolveConfig({
+        "non-rooot": "mandatory",
+        "resource-limits": { maxCpu: "2", requireCpuLimit: "yes" },
+        "image-pinned": { enforcementLevel: "strict" as never },
+      }),
+    ).toThrow(
+      /no policy named "non-rooot"[\s\S]*resource-limits.maxCpu is not a setting[\s\S]*resource-limits.requireCpuLimit must be boolean[\s\S]*image-pinned.enforcementLevel "strict"/,
+    );
   });
 });
 
 describe("enforcement levels in evaluation", () => {
-  const privileged = workload("Deployment", hardenedPodSpec({ containers: [withSc(hardenedContainer(), { privileged: true })] }));
+  const privileged = workload(
+    "Deployment",
+    hardenedPodSpec({ containers: [withSc(hardenedContainer(), { privileged: true })] }),
+  );
 
   it.each([
     [{}, ["advisory"]],
@@ -66,7 +104,9 @@ describe("enforcement levels in evaluation", () => {
     [{ "no-privileged": "disabled" }, []],
     [{ all: "disabled" }, []],
   ] as const)("%j reports no-privileged as %j", async (config, levels) => {
-    const v = (await evaluatePolicies([privileged], config)).filter((x) => x.policyName === "no-privileged");
+    const v = (await evaluatePolicies([privileged], config)).filter(
+      (x) => x.policyName === "no-privileged",
+    );
     expect(v.map((x) => x.enforcementLevel)).toEqual(levels);
   });
 });
@@ -92,15 +132,34 @@ describe("per-stack strictness", () => {
   });
 
   it("production requires image digests, as a mandatory rule, where dev accepts tags", async () => {
-    const tagged = workload("Deployment", hardenedPodSpec({ containers: [{ ...hardenedContainer(), image: "ghcr.io/monkeytown/web:1.4.2" }] }));
+    const tagged = workload(
+      "Deployment",
+      hardenedPodSpec({
+        containers: [{ ...hardenedContainer(), image: "ghcr.io/monkeytown/web:1.4.2" }],
+      }),
+    );
     expect(await messagesOf("image-pinned", [tagged], loadStackConfig("dev"))).toEqual([]);
-    const prod = (await evaluatePolicies([tagged], loadStackConfig("production"))).filter((v) => v.policyName === "image-pinned");
-    expect(prod).toEqual([expect.objectContaining({ enforcementLevel: "mandatory", message: expect.stringMatching(/not pinned by digest/) })]);
+    const prod = (await evaluatePolicies([tagged], loadStackConfig("production"))).filter(
+      (v) => v.policyName === "image-pinned",
+    );
+    expect(prod).toEqual([
+      expect.objectContaining({
+        enforcementLevel: "mandatory",
+        message: expect.stringMatching(/not pinned by digest/),
+      }),
+    ]);
   });
 
   it("no rule reads the stack name: the pack source never calls getStack", () => {
     const dir = path.join(__dirname, "..");
-    const files = ["index.ts", ...fs.readdirSync(path.join(dir, "policies")).map((f) => `policies/${f}`), ...fs.readdirSync(path.join(dir, "lib")).map((f) => `lib/${f}`)];
-    for (const f of files) expect(fs.readFileSync(path.join(dir, f), "utf8"), f).not.toMatch(/getStack\s*\(|PULUMI_STACK/);
+    const files = [
+      "index.ts",
+      ...fs.readdirSync(path.join(dir, "policies")).map((f) => `policies/${f}`),
+      ...fs.readdirSync(path.join(dir, "lib")).map((f) => `lib/${f}`),
+    ];
+    for (const f of files)
+      expect(fs.readFileSync(path.join(dir, f), "utf8"), f).not.toMatch(
+        /getStack\s*\(|PULUMI_STACK/,
+      );
   });
 });

@@ -16,7 +16,11 @@ export function typeOf(cls: unknown): string {
 }
 
 /** A TestResource of `cls`, with `props` typed as its args. */
-export function resourceOf<TArgs>(cls: Cls<TArgs>, name: string, props: Unwrap<NonNullable<TArgs>>): TestResource {
+export function resourceOf<TArgs>(
+  cls: Cls<TArgs>,
+  name: string,
+  props: Unwrap<NonNullable<TArgs>>,
+): TestResource {
   return { type: typeOf(cls), name, props: props as unknown as Record<string, unknown> };
 }
 
@@ -44,7 +48,10 @@ export function hardenedContainer(name = "web"): Container {
       readOnlyRootFilesystem: true,
       capabilities: { drop: ["ALL"] },
     },
-    resources: { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1000m", memory: "512Mi" } },
+    resources: {
+      requests: { cpu: "200m", memory: "256Mi" },
+      limits: { cpu: "1000m", memory: "512Mi" },
+    },
     readinessProbe: { httpGet: { path: "/healthz/ready", port: 8080 } },
     livenessProbe: { httpGet: { path: "/healthz", port: 8080 } },
     env: [{ name: "LOG_LEVEL", value: "info" }],
@@ -54,13 +61,25 @@ export function hardenedContainer(name = "web"): Container {
 /** A pod spec that passes every rule: pod-level non-root and seccomp, one hardened container. */
 export function hardenedPodSpec(overrides: Partial<PodSpec> = {}): PodSpec {
   return {
-    securityContext: { runAsNonRoot: true, runAsUser: 1001, seccompProfile: { type: "RuntimeDefault" } },
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 1001,
+      seccompProfile: { type: "RuntimeDefault" },
+    },
     containers: [hardenedContainer()],
     ...overrides,
   };
 }
 
-export const WORKLOAD_KINDS = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"] as const;
+export const WORKLOAD_KINDS = [
+  "Pod",
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "ReplicaSet",
+  "Job",
+  "CronJob",
+] as const;
 export type Kind = (typeof WORKLOAD_KINDS)[number];
 
 /** The workload of `kind` named `name` running `podSpec`, built from the real class. */
@@ -72,25 +91,46 @@ export function workload(kind: Kind, podSpec: PodSpec, name = "web", replicas = 
     case "Pod":
       return resourceOf(k8s.core.v1.Pod, name, { metadata, spec: podSpec });
     case "Deployment":
-      return resourceOf(k8s.apps.v1.Deployment, name, { metadata, spec: { replicas, selector, template } });
+      return resourceOf(k8s.apps.v1.Deployment, name, {
+        metadata,
+        spec: { replicas, selector, template },
+      });
     case "StatefulSet":
-      return resourceOf(k8s.apps.v1.StatefulSet, name, { metadata, spec: { replicas, serviceName: name, selector, template } });
+      return resourceOf(k8s.apps.v1.StatefulSet, name, {
+        metadata,
+        spec: { replicas, serviceName: name, selector, template },
+      });
     case "DaemonSet":
       return resourceOf(k8s.apps.v1.DaemonSet, name, { metadata, spec: { selector, template } });
     case "ReplicaSet":
-      return resourceOf(k8s.apps.v1.ReplicaSet, name, { metadata, spec: { replicas, selector, template } });
+      return resourceOf(k8s.apps.v1.ReplicaSet, name, {
+        metadata,
+        spec: { replicas, selector, template },
+      });
     case "Job":
-      return resourceOf(k8s.batch.v1.Job, name, { metadata, spec: { template: { ...template, spec: { ...podSpec, restartPolicy: "Never" } } } });
+      return resourceOf(k8s.batch.v1.Job, name, {
+        metadata,
+        spec: { template: { ...template, spec: { ...podSpec, restartPolicy: "Never" } } },
+      });
     case "CronJob":
       return resourceOf(k8s.batch.v1.CronJob, name, {
         metadata,
-        spec: { schedule: "0 * * * *", jobTemplate: { spec: { template: { ...template, spec: { ...podSpec, restartPolicy: "Never" } } } } },
+        spec: {
+          schedule: "0 * * * *",
+          jobTemplate: {
+            spec: { template: { ...template, spec: { ...podSpec, restartPolicy: "Never" } } },
+          },
+        },
       });
   }
 }
 
 /** Messages that `rule` reports on `resources` under `config` (whole pack evaluated). */
-export async function messagesOf(rule: string, resources: TestResource[], config: PackConfig = {}): Promise<string[]> {
+export async function messagesOf(
+  rule: string,
+  resources: TestResource[],
+  config: PackConfig = {},
+): Promise<string[]> {
   const violations: Violation[] = await evaluatePolicies(resources, config);
   return violations.filter((v) => v.policyName === rule).map((v) => v.message);
 }
@@ -102,5 +142,8 @@ export function dateIn(days: number): string {
 
 /** A copy of a container with `securityContext` fields replaced. */
 export function withSc(c: Container, sc: Record<string, unknown>): Container {
-  return { ...c, securityContext: { ...(c.securityContext as object), ...sc } as Container["securityContext"] };
+  return {
+    ...c,
+    securityContext: { ...(c.securityContext as object), ...sc } as Container["securityContext"],
+  };
 }

@@ -3,7 +3,14 @@ import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import { normaliseName, secretMatcher } from "../lib/secrets";
-import { WORKLOAD_KINDS, hardenedContainer, hardenedPodSpec, messagesOf, resourceOf, workload } from "./helpers";
+import {
+  WORKLOAD_KINDS,
+  hardenedContainer,
+  hardenedPodSpec,
+  messagesOf,
+  resourceOf,
+  workload,
+} from "./helpers";
 
 const RULE = "no-plaintext-secrets";
 // Assembled at run time so that no credential-shaped literal sits in the repository.
@@ -12,15 +19,29 @@ const PEM = ["-----BEGIN", " RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE 
 const DSN = ["postgres://app", ":s3cr3tpw@db.internal:5432/app"].join("");
 
 describe("name and value matching", () => {
-  it.each(["DB_PASSWORD", "dbPassword", "api-key", "API_KEY", "GITHUB_TOKEN", "client_secret", "PRIVATE_KEY", "aws.credentials", "SMTP_PASS"])(
-    "%s names a secret",
-    (name) => expect(secretMatcher().secretName(name)).toBe(true),
-  );
+  it.each([
+    "DB_PASSWORD",
+    "dbPassword",
+    "api-key",
+    "API_KEY",
+    "GITHUB_TOKEN",
+    "client_secret",
+    "PRIVATE_KEY",
+    "aws.credentials",
+    "SMTP_PASS",
+  ])("%s names a secret", (name) => expect(secretMatcher().secretName(name)).toBe(true));
 
-  it.each(["LOG_LEVEL", "PASSWORD_FILE", "SECRET_NAME", "TOKEN_URL", "API_KEY_ID", "KEYBOARD", "PASSPORT_STRATEGY", "tokenizer", "TOKEN_TTL"])(
-    "%s does not name a secret",
-    (name) => expect(secretMatcher().secretName(name)).toBe(false),
-  );
+  it.each([
+    "LOG_LEVEL",
+    "PASSWORD_FILE",
+    "SECRET_NAME",
+    "TOKEN_URL",
+    "API_KEY_ID",
+    "KEYBOARD",
+    "PASSPORT_STRATEGY",
+    "tokenizer",
+    "TOKEN_TTL",
+  ])("%s does not name a secret", (name) => expect(secretMatcher().secretName(name)).toBe(false));
 
   it("normalises camelCase, kebab and dotted names", () => {
     expect(normaliseName("dbPassword")).toBe("db_password");
@@ -36,22 +57,39 @@ describe("name and value matching", () => {
     expect(secretMatcher().judge("WHATEVER", value)).toMatch(re);
   });
 
-  it.each(["postgres://app:$(DB_PASSWORD)@db:5432/app", "https://example.com/path", "true", ""])("%j is not a credential", (value) => {
-    expect(secretMatcher().judge("DATABASE_URL", value)).toBeUndefined();
-  });
+  it.each(["postgres://app:$(DB_PASSWORD)@db:5432/app", "https://example.com/path", "true", ""])(
+    "%j is not a credential",
+    (value) => {
+      expect(secretMatcher().judge("DATABASE_URL", value)).toBeUndefined();
+    },
+  );
 });
 
 describe.each(WORKLOAD_KINDS)("on a %s", (kind) => {
   it("fails on a literal env value under a secret name, and on a credential under any name", async () => {
     const spec = hardenedPodSpec({
-      containers: [{ ...hardenedContainer(), env: [{ name: "DB_PASSWORD", value: "hunter2hunter2" }, { name: "DATABASE_URL", value: DSN }] }],
+      containers: [
+        {
+          ...hardenedContainer(),
+          env: [
+            { name: "DB_PASSWORD", value: "hunter2hunter2" },
+            { name: "DATABASE_URL", value: DSN },
+          ],
+        },
+      ],
       initContainers: [{ ...hardenedContainer(), name: "migrate", args: ["--token", GH_TOKEN] }],
     });
     const messages = await messagesOf(RULE, [workload(kind, spec)]);
     expect(messages).toHaveLength(3);
-    expect(messages[0]).toMatch(new RegExp(`${kind} "web", init container "migrate": args\\[1\\] contains a GitHub token`));
-    expect(messages[1]).toMatch(/container "web": env "DB_PASSWORD" is a plaintext secret: its name "DB_PASSWORD" says it holds a secret/);
-    expect(messages[2]).toMatch(/container "web": env "DATABASE_URL" is a plaintext secret: its value contains a URL or DSN with a password/);
+    expect(messages[0]).toMatch(
+      new RegExp(`${kind} "web", init container "migrate": args\\[1\\] contains a GitHub token`),
+    );
+    expect(messages[1]).toMatch(
+      /container "web": env "DB_PASSWORD" is a plaintext secret: its name "DB_PASSWORD" says it holds a secret/,
+    );
+    expect(messages[2]).toMatch(
+      /container "web": env "DATABASE_URL" is a plaintext secret: its value contains a URL or DSN with a password/,
+    );
   });
 
   it("passes secretKeyRef references and harmless values", async () => {
@@ -60,7 +98,10 @@ describe.each(WORKLOAD_KINDS)("on a %s", (kind) => {
         {
           ...hardenedContainer(),
           env: [
-            { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "api-secrets", key: "db-password" } } },
+            {
+              name: "DB_PASSWORD",
+              valueFrom: { secretKeyRef: { name: "api-secrets", key: "db-password" } },
+            },
             { name: "DB_PASSWORD_FILE", value: "/run/secrets/db-password" },
             { name: "TOKEN_AUTH_ENABLED", value: "true" },
           ],
@@ -72,21 +113,37 @@ describe.each(WORKLOAD_KINDS)("on a %s", (kind) => {
 
   it("fails on a secret-named env read from a ConfigMap", async () => {
     const spec = hardenedPodSpec({
-      containers: [{ ...hardenedContainer(), env: [{ name: "API_TOKEN", valueFrom: { configMapKeyRef: { name: "cfg", key: "token" } } }] }],
+      containers: [
+        {
+          ...hardenedContainer(),
+          env: [
+            { name: "API_TOKEN", valueFrom: { configMapKeyRef: { name: "cfg", key: "token" } } },
+          ],
+        },
+      ],
     });
     const messages = await messagesOf(RULE, [workload(kind, spec)]);
-    expect(messages).toEqual([expect.stringMatching(/env "API_TOKEN" reads a secret-looking value from a ConfigMap/)]);
+    expect(messages).toEqual([
+      expect.stringMatching(/env "API_TOKEN" reads a secret-looking value from a ConfigMap/),
+    ]);
   });
 });
 
 describe("other carriers", () => {
   it("a ConfigMap with a secret-named key fails; nginx.conf-like data passes", async () => {
-    const bad = resourceOf(k8s.core.v1.ConfigMap, "api-config", { metadata: { name: "api-config" }, data: { apiKey: "abc123abc123", LOG_LEVEL: "info" } });
+    const bad = resourceOf(k8s.core.v1.ConfigMap, "api-config", {
+      metadata: { name: "api-config" },
+      data: { apiKey: "abc123abc123", LOG_LEVEL: "info" },
+    });
     const good = resourceOf(k8s.core.v1.ConfigMap, "web-nginx", {
       metadata: { name: "web-nginx" },
-      data: { "nginx.conf": "server { listen 8080; location /api/ { proxy_pass http://api:3000; } }" },
+      data: {
+        "nginx.conf": "server { listen 8080; location /api/ { proxy_pass http://api:3000; } }",
+      },
     });
-    expect(await messagesOf(RULE, [bad])).toEqual([expect.stringMatching(/ConfigMap "api-config": key "apiKey" is plaintext secret material/)]);
+    expect(await messagesOf(RULE, [bad])).toEqual([
+      expect.stringMatching(/ConfigMap "api-config": key "apiKey" is plaintext secret material/),
+    ]);
     expect(await messagesOf(RULE, [good])).toEqual([]);
   });
 
@@ -97,27 +154,54 @@ describe("other carriers", () => {
         annotations: {
           "monkeytown.dev/upstream-password": "letmein-please",
           "vault.hashicorp.com/agent-inject-secret-db": "database/creds/app",
-          "policy.monkeytown.dev/waive-no-load-balancer": "reason=not a secret at all; expires=2099-01-01",
+          "policy.monkeytown.dev/waive-no-load-balancer":
+            "reason=not a secret at all; expires=2099-01-01",
         },
       },
       spec: { ports: [{ port: 80 }] },
     });
-    expect(await messagesOf(RULE, [svc])).toEqual([expect.stringMatching(/Service "api": annotation "monkeytown.dev\/upstream-password" is plaintext secret material/)]);
+    expect(await messagesOf(RULE, [svc])).toEqual([
+      expect.stringMatching(
+        /Service "api": annotation "monkeytown.dev\/upstream-password" is plaintext secret material/,
+      ),
+    ]);
   });
 
   it("a Kubernetes Secret's data is where secrets belong", async () => {
-    const s = resourceOf(k8s.core.v1.Secret, "api-secrets", { metadata: { name: "api-secrets" }, stringData: { "db-password": "hunter2hunter2", url: DSN } });
+    const s = resourceOf(k8s.core.v1.Secret, "api-secrets", {
+      metadata: { name: "api-secrets" },
+      stringData: { "db-password": "hunter2hunter2", url: DSN },
+    });
     expect(await messagesOf(RULE, [s])).toEqual([]);
   });
 
   it("GitHub Actions variables fail when they hold a secret; Actions secrets are not checked", async () => {
-    const bad = resourceOf(github.ActionsVariable, "deploy-token", { repository: "monkeytown", variableName: "DEPLOY_TOKEN", value: "abcdef123456" });
-    const cred = resourceOf(github.ActionsEnvironmentVariable, "url", { repository: "monkeytown", environment: "production", variableName: "SENTRY_URL", value: DSN });
-    const ok = resourceOf(github.ActionsVariable, "region", { repository: "monkeytown", variableName: "REGION", value: "eu-west-1" });
-    const secret = resourceOf(github.ActionsSecret, "token", { repository: "monkeytown", secretName: "DEPLOY_TOKEN", plaintextValue: "abcdef123456" });
+    const bad = resourceOf(github.ActionsVariable, "deploy-token", {
+      repository: "monkeytown",
+      variableName: "DEPLOY_TOKEN",
+      value: "abcdef123456",
+    });
+    const cred = resourceOf(github.ActionsEnvironmentVariable, "url", {
+      repository: "monkeytown",
+      environment: "production",
+      variableName: "SENTRY_URL",
+      value: DSN,
+    });
+    const ok = resourceOf(github.ActionsVariable, "region", {
+      repository: "monkeytown",
+      variableName: "REGION",
+      value: "eu-west-1",
+    });
+    const secret = resourceOf(github.ActionsSecret, "token", {
+      repository: "monkeytown",
+      secretName: "DEPLOY_TOKEN",
+      plaintextValue: "abcdef123456",
+    });
     expect(await messagesOf(RULE, [bad, cred, ok, secret])).toEqual([
       expect.stringMatching(/GitHub Actions variable "DEPLOY_TOKEN" holds a secret/),
-      expect.stringMatching(/GitHub Actions variable "SENTRY_URL" holds a secret: its value contains a URL or DSN with a password/),
+      expect.stringMatching(
+        /GitHub Actions variable "SENTRY_URL" holds a secret: its value contains a URL or DSN with a password/,
+      ),
     ]);
   });
 
@@ -132,24 +216,36 @@ describe("other carriers", () => {
       labels: [{ label: "build.secret", value: "abcdefgh1234" }],
     });
     expect(await messagesOf(RULE, [image, container])).toEqual([
-      expect.stringMatching(/docker image "ghcr.io\/monkeytown\/api:1.0.0": build arg "NPM_TOKEN" is plaintext secret material/),
-      expect.stringMatching(/docker.Container "api": env "GITHUB" is plaintext secret material: its value contains a GitHub token/),
-      expect.stringMatching(/docker.Container "api": label "build.secret" is plaintext secret material/),
+      expect.stringMatching(
+        /docker image "ghcr.io\/monkeytown\/api:1.0.0": build arg "NPM_TOKEN" is plaintext secret material/,
+      ),
+      expect.stringMatching(
+        /docker.Container "api": env "GITHUB" is plaintext secret material: its value contains a GitHub token/,
+      ),
+      expect.stringMatching(
+        /docker.Container "api": label "build.secret" is plaintext secret material/,
+      ),
     ]);
   });
 
   it("the name pattern is configurable", async () => {
-    const cm = resourceOf(k8s.core.v1.ConfigMap, "cfg", { metadata: { name: "cfg" }, data: { SIGNING_SALT: "abcdef" } });
+    const cm = resourceOf(k8s.core.v1.ConfigMap, "cfg", {
+      metadata: { name: "cfg" },
+      data: { SIGNING_SALT: "abcdef" },
+    });
     expect(await messagesOf(RULE, [cm])).toEqual([]);
     const config = { [RULE]: { secretNamePattern: "(^|_)salt(_|$)" } };
     expect(await messagesOf(RULE, [cm], config)).toHaveLength(1);
   });
 
   it("extra value patterns are configurable", async () => {
-    const cm = resourceOf(k8s.core.v1.ConfigMap, "cfg", { metadata: { name: "cfg" }, data: { note: "mt_live_0123456789" } });
+    const cm = resourceOf(k8s.core.v1.ConfigMap, "cfg", {
+      metadata: { name: "cfg" },
+      data: { note: "mt_live_0123456789" },
+    });
     expect(await messagesOf(RULE, [cm])).toEqual([]);
-    expect(await messagesOf(RULE, [cm], { [RULE]: { extraValuePatterns: ["\\bmt_live_[0-9]{10}\\b"] } })).toEqual([
-      expect.stringMatching(/its value contains a value matching/),
-    ]);
+    expect(
+      await messagesOf(RULE, [cm], { [RULE]: { extraValuePatterns: ["\\bmt_live_[0-9]{10}\\b"] } }),
+    ).toEqual([expect.stringMatching(/its value contains a value matching/)]);
   });
 });

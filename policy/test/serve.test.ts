@@ -19,12 +19,20 @@ const VITE_NODE = path.join(__dirname, "..", "..", "node_modules", ".bin", "vite
 let pack: ChildProcess | undefined;
 let client: analyzerRpc.AnalyzerClient;
 
-function call<Req, Res>(fn: (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown, req: Req): Promise<Res> {
-  return new Promise((resolve, reject) => fn.call(client, req, (err, res) => (err ? reject(err) : resolve(res))));
+function call<Req, Res>(
+  fn: (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown,
+  req: Req,
+): Promise<Res> {
+  return new Promise((resolve, reject) =>
+    fn.call(client, req, (err, res) => (err ? reject(err) : resolve(res))),
+  );
 }
 
 beforeAll(async () => {
-  const child = spawn(VITE_NODE, ["index.ts"], { cwd: path.join(__dirname, ".."), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(VITE_NODE, ["index.ts"], {
+    cwd: path.join(__dirname, ".."),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   pack = child;
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -33,7 +41,9 @@ beforeAll(async () => {
       const m = /^(\d+)\s*$/m.exec(d.toString());
       if (m) resolve(Number(m[1]));
     });
-    child.on("exit", (code) => reject(new Error(`the pack exited (${code}) before serving: ${stderr}`)));
+    child.on("exit", (code) =>
+      reject(new Error(`the pack exited (${code}) before serving: ${stderr}`)),
+    );
   });
   client = new analyzerRpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 }, 60_000);
@@ -51,7 +61,11 @@ async function analyze(type: string, name: string, props: Record<string, unknown
   req.setProperties(Struct.fromJavaScript(props as never));
   req.setOptions(new analyzer.AnalyzerResourceOptions());
   const res = await call<analyzer.AnalyzeRequest, analyzer.AnalyzeResponse>(client.analyze, req);
-  return res.getDiagnosticsList().map((d) => ({ policy: d.getPolicyname(), level: d.getEnforcementlevel(), message: d.getMessage() }));
+  return res.getDiagnosticsList().map((d) => ({
+    policy: d.getPolicyname(),
+    level: d.getEnforcementlevel(),
+    message: d.getMessage(),
+  }));
 }
 
 describe("the served pack", () => {
@@ -59,7 +73,9 @@ describe("the served pack", () => {
     const info = await call<Empty, analyzer.AnalyzerInfo>(client.getAnalyzerInfo, new Empty());
     expect(info.getName()).toBe("monkeytown");
     expect(info.getVersion()).toBe("0.1.0");
-    const byName = new Map(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]));
+    const byName = new Map(
+      info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]),
+    );
     expect([...byName.keys()]).toEqual([...policyNames]);
     expect(byName.get("non-root")).toBe(analyzer.EnforcementLevel.MANDATORY);
     expect(byName.get("no-privileged")).toBe(analyzer.EnforcementLevel.ADVISORY);
@@ -71,7 +87,11 @@ describe("the served pack", () => {
       "Deployment",
       hardenedPodSpec({
         containers: [
-          { ...hardenedContainer(), image: "ghcr.io/monkeytown/web:1.0.0", securityContext: { ...hardenedContainer().securityContext, runAsUser: 0 } },
+          {
+            ...hardenedContainer(),
+            image: "ghcr.io/monkeytown/web:1.0.0",
+            securityContext: { ...hardenedContainer().securityContext, runAsUser: 0 },
+          },
           { ...hardenedContainer("sidecar"), image: unknownString },
         ],
       }),
@@ -92,6 +112,8 @@ describe("the served pack", () => {
       ["non-root", analyzer.EnforcementLevel.MANDATORY],
       ["image-pinned", analyzer.EnforcementLevel.MANDATORY],
     ]);
-    expect(after[1].message).toMatch(/container "web": image "ghcr.io\/monkeytown\/web:1.0.0" is not pinned by digest/);
+    expect(after[1].message).toMatch(
+      /container "web": image "ghcr.io\/monkeytown\/web:1.0.0" is not pinned by digest/,
+    );
   });
 });

@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { TestResource, evaluatePolicies, urnOf } from "../testing";
 import { LABELS, hardenedPodSpec, messagesOf, resourceOf, workload } from "./helpers";
 
-const SELECTOR = { matchLabels: { "app.kubernetes.io/name": "web", "app.kubernetes.io/part-of": "monkeytown" } };
+const SELECTOR = {
+  matchLabels: { "app.kubernetes.io/name": "web", "app.kubernetes.io/part-of": "monkeytown" },
+};
 
 function deployment(replicas?: number, name = "web"): TestResource {
   const d = workload("Deployment", hardenedPodSpec(), name);
@@ -14,28 +16,45 @@ function deployment(replicas?: number, name = "web"): TestResource {
 }
 
 function pdb(spec: Record<string, unknown>, name = "web-pdb"): TestResource {
-  return resourceOf(k8s.policy.v1.PodDisruptionBudget, name, { metadata: { name, namespace: "monkeytown" }, spec: { selector: SELECTOR, ...spec } });
+  return resourceOf(k8s.policy.v1.PodDisruptionBudget, name, {
+    metadata: { name, namespace: "monkeytown" },
+    spec: { selector: SELECTOR, ...spec },
+  });
 }
 
 function hpa(minReplicas: number, target = "web", name = "web-hpa"): TestResource {
   return resourceOf(k8s.autoscaling.v2.HorizontalPodAutoscaler, name, {
     metadata: { name, namespace: "monkeytown" },
-    spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: target }, minReplicas, maxReplicas: 6 },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: target },
+      minReplicas,
+      maxReplicas: 6,
+    },
   });
 }
 
 function netpol(podSelector: Record<string, unknown>, namespace = "monkeytown"): TestResource {
-  return resourceOf(k8s.networking.v1.NetworkPolicy, "web-netpol", { metadata: { name: "web-netpol", namespace }, spec: { podSelector, policyTypes: ["Ingress"] } });
+  return resourceOf(k8s.networking.v1.NetworkPolicy, "web-netpol", {
+    metadata: { name: "web-netpol", namespace },
+    spec: { podSelector, policyTypes: ["Ingress"] },
+  });
 }
 
 describe("pdb-for-replicated-workloads", () => {
   const rule = "pdb-for-replicated-workloads";
   it("fails for a Deployment with 2 replicas and no PDB", async () => {
-    expect(await messagesOf(rule, [deployment(2)])).toEqual([expect.stringMatching(/Deployment "web" runs 2 replicas but no PodDisruptionBudget selects its pods/)]);
+    expect(await messagesOf(rule, [deployment(2)])).toEqual([
+      expect.stringMatching(
+        /Deployment "web" runs 2 replicas but no PodDisruptionBudget selects its pods/,
+      ),
+    ]);
   });
   it("fails when the only PDB selects other pods or lives in another namespace", async () => {
     const other = pdb({ selector: { matchLabels: { "app.kubernetes.io/name": "api" } } });
-    const elsewhere = { ...pdb({}, "ns-pdb"), props: { metadata: { name: "ns-pdb", namespace: "other" }, spec: { selector: SELECTOR } } };
+    const elsewhere = {
+      ...pdb({}, "ns-pdb"),
+      props: { metadata: { name: "ns-pdb", namespace: "other" }, spec: { selector: SELECTOR } },
+    };
     expect(await messagesOf(rule, [deployment(2), other, elsewhere])).toHaveLength(1);
   });
   it("passes with a matching PDB, and for a single replica", async () => {
@@ -46,9 +65,21 @@ describe("pdb-for-replicated-workloads", () => {
     expect(await messagesOf(rule, [deployment(undefined), hpa(2)])).toHaveLength(1);
   });
   it("matches matchExpressions selectors", async () => {
-    const expr = pdb({ selector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: ["web", "api"] }] }, maxUnavailable: 1 });
+    const expr = pdb({
+      selector: {
+        matchExpressions: [
+          { key: "app.kubernetes.io/name", operator: "In", values: ["web", "api"] },
+        ],
+      },
+      maxUnavailable: 1,
+    });
     expect(await messagesOf(rule, [deployment(3), expr])).toEqual([]);
-    const notIn = pdb({ selector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "NotIn", values: ["web"] }] }, maxUnavailable: 1 });
+    const notIn = pdb({
+      selector: {
+        matchExpressions: [{ key: "app.kubernetes.io/name", operator: "NotIn", values: ["web"] }],
+      },
+      maxUnavailable: 1,
+    });
     expect(await messagesOf(rule, [deployment(3), notIn])).toHaveLength(1);
   });
 });
@@ -56,10 +87,25 @@ describe("pdb-for-replicated-workloads", () => {
 describe("network-policy-coverage", () => {
   const rule = "network-policy-coverage";
   it("fails for every workload kind that no NetworkPolicy selects", async () => {
-    const kinds = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"] as const;
-    const messages = await messagesOf(rule, kinds.map((k) => workload(k, hardenedPodSpec(), `w-${k.toLowerCase()}`)));
+    const kinds = [
+      "Pod",
+      "Deployment",
+      "StatefulSet",
+      "DaemonSet",
+      "ReplicaSet",
+      "Job",
+      "CronJob",
+    ] as const;
+    const messages = await messagesOf(
+      rule,
+      kinds.map((k) => workload(k, hardenedPodSpec(), `w-${k.toLowerCase()}`)),
+    );
     expect(messages).toHaveLength(kinds.length);
-    kinds.forEach((k, i) => expect(messages[i]).toMatch(new RegExp(`^${k} "w-${k.toLowerCase()}" is not selected by any NetworkPolicy`)));
+    kinds.forEach((k, i) =>
+      expect(messages[i]).toMatch(
+        new RegExp(`^${k} "w-${k.toLowerCase()}" is not selected by any NetworkPolicy`),
+      ),
+    );
   });
   it("passes with a selecting policy or an empty (select-all) podSelector in the namespace", async () => {
     expect(await messagesOf(rule, [deployment(2), netpol(SELECTOR)])).toEqual([]);
@@ -70,7 +116,10 @@ describe("network-policy-coverage", () => {
   });
   it("exempts configured namespaces", async () => {
     const d = deployment(1);
-    const props = { ...d.props, metadata: { name: "dns", namespace: "kube-system", labels: LABELS } };
+    const props = {
+      ...d.props,
+      metadata: { name: "dns", namespace: "kube-system", labels: LABELS },
+    };
     expect(await messagesOf(rule, [{ ...d, props }])).toEqual([]);
   });
 });
@@ -78,7 +127,11 @@ describe("network-policy-coverage", () => {
 describe("hpa-no-fixed-replicas", () => {
   const rule = "hpa-no-fixed-replicas";
   it("fails when a Deployment targeted by an HPA sets spec.replicas", async () => {
-    expect(await messagesOf(rule, [deployment(2), hpa(2)])).toEqual([expect.stringMatching(/Deployment "web" sets spec.replicas but HorizontalPodAutoscaler "web-hpa" scales it/)]);
+    expect(await messagesOf(rule, [deployment(2), hpa(2)])).toEqual([
+      expect.stringMatching(
+        /Deployment "web" sets spec.replicas but HorizontalPodAutoscaler "web-hpa" scales it/,
+      ),
+    ]);
   });
   it("passes without spec.replicas, and when the HPA targets another Deployment", async () => {
     expect(await messagesOf(rule, [deployment(undefined), hpa(2)])).toEqual([]);
@@ -96,8 +149,12 @@ describe("hpa-no-fixed-replicas", () => {
 describe("pdb-below-min-replicas", () => {
   const rule = "pdb-below-min-replicas";
   it("fails when minAvailable equals the HPA's minReplicas", async () => {
-    expect(await messagesOf(rule, [deployment(undefined), hpa(2), pdb({ minAvailable: 2 })])).toEqual([
-      expect.stringMatching(/PodDisruptionBudget "web-pdb" \(minAvailable: 2\) protects 2 of the 2 replicas Deployment "web" runs at minimum/),
+    expect(
+      await messagesOf(rule, [deployment(undefined), hpa(2), pdb({ minAvailable: 2 })]),
+    ).toEqual([
+      expect.stringMatching(
+        /PodDisruptionBudget "web-pdb" \(minAvailable: 2\) protects 2 of the 2 replicas Deployment "web" runs at minimum/,
+      ),
     ]);
   });
   it("fails for minAvailable 100% and maxUnavailable 0", async () => {
@@ -105,7 +162,9 @@ describe("pdb-below-min-replicas", () => {
     expect(await messagesOf(rule, [deployment(3), pdb({ maxUnavailable: 0 })])).toHaveLength(1);
   });
   it("passes when the PDB leaves room for an eviction", async () => {
-    expect(await messagesOf(rule, [deployment(undefined), hpa(3), pdb({ minAvailable: 2 })])).toEqual([]);
+    expect(
+      await messagesOf(rule, [deployment(undefined), hpa(3), pdb({ minAvailable: 2 })]),
+    ).toEqual([]);
     expect(await messagesOf(rule, [deployment(2), pdb({ maxUnavailable: 1 })])).toEqual([]);
     expect(await messagesOf(rule, [deployment(2), pdb({ minAvailable: "50%" })])).toEqual([]);
   });
@@ -115,7 +174,9 @@ describe("min-replicas", () => {
   const rule = "min-replicas";
   const production = { [rule]: { minReplicas: 2 } };
   it("fails below the configured minimum, counting the HPA floor", async () => {
-    expect(await messagesOf(rule, [deployment(1)], production)).toEqual([expect.stringMatching(/Deployment "web" runs 1 replica at minimum, fewer than the 2/)]);
+    expect(await messagesOf(rule, [deployment(1)], production)).toEqual([
+      expect.stringMatching(/Deployment "web" runs 1 replica at minimum, fewer than the 2/),
+    ]);
     expect(await messagesOf(rule, [deployment(undefined), hpa(1)], production)).toHaveLength(1);
     expect(await messagesOf(rule, [deployment(undefined)], production)).toHaveLength(1);
   });
@@ -128,7 +189,11 @@ describe("min-replicas", () => {
 
 describe("no-load-balancer", () => {
   const rule = "no-load-balancer";
-  const svc = (type: string, name = "web") => resourceOf(k8s.core.v1.Service, name, { metadata: { name, namespace: "monkeytown" }, spec: { type, ports: [{ port: 80 }] } });
+  const svc = (type: string, name = "web") =>
+    resourceOf(k8s.core.v1.Service, name, {
+      metadata: { name, namespace: "monkeytown" },
+      spec: { type, ports: [{ port: 80 }] },
+    });
   it("fails for LoadBalancer and NodePort services", async () => {
     expect(await messagesOf(rule, [svc("LoadBalancer"), svc("NodePort", "np")])).toEqual([
       expect.stringMatching(/Service "web" is type LoadBalancer/),
@@ -137,7 +202,11 @@ describe("no-load-balancer", () => {
   });
   it("passes ClusterIP and allowlisted services", async () => {
     expect(await messagesOf(rule, [svc("ClusterIP")])).toEqual([]);
-    expect(await messagesOf(rule, [svc("LoadBalancer")], { [rule]: { allowedServices: ["monkeytown/web"] } })).toEqual([]);
+    expect(
+      await messagesOf(rule, [svc("LoadBalancer")], {
+        [rule]: { allowedServices: ["monkeytown/web"] },
+      }),
+    ).toEqual([]);
   });
 });
 

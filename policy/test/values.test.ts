@@ -1,7 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import { UnknownValueError, unknownCheckingProxy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
-import { UNKNOWN, UNKNOWN_SENTINELS, arr, bool, field, num, obj, snapshot, str } from "../lib/values";
+import {
+  UNKNOWN,
+  UNKNOWN_SENTINELS,
+  arr,
+  bool,
+  field,
+  num,
+  obj,
+  snapshot,
+  str,
+} from "../lib/values";
 import { evaluatePolicies, formatViolations } from "../testing";
 import { hardenedContainer, hardenedPodSpec, typeOf, workload } from "./helpers";
 
@@ -18,7 +28,12 @@ describe("snapshot of engine-wrapped props", () => {
   });
 
   it("unwraps the proxy to the object it wraps, without throwing on unknowns", () => {
-    const props = { spec: { replicas: 2, template: { spec: { containers: [{ name: "web", image: UNKNOWN_STRING }] } } } };
+    const props = {
+      spec: {
+        replicas: 2,
+        template: { spec: { containers: [{ name: "web", image: UNKNOWN_STRING }] } },
+      },
+    };
     expect(snapshot(unknownCheckingProxy(props))).toBe(props);
     expect(snapshot(props)).toBe(props);
   });
@@ -28,8 +43,21 @@ describe("snapshot of engine-wrapped props", () => {
       for (const read of [obj, arr, str, bool, num]) expect(read(s)).toBe(UNKNOWN);
       expect(field({ x: s }, "x")).toBe(UNKNOWN);
     }
-    expect([str("a"), str(3), bool(false), num("8080"), obj({ a: 1 }), arr([1])]).toEqual(["a", "3", false, 8080, { a: 1 }, [1]]);
-    expect([str(true), bool("true"), num("8Gi"), obj([1]), arr({})]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect([str("a"), str(3), bool(false), num("8080"), obj({ a: 1 }), arr([1])]).toEqual([
+      "a",
+      "3",
+      false,
+      8080,
+      { a: 1 },
+      [1],
+    ]);
+    expect([str(true), bool("true"), num("8Gi"), obj([1]), arr({})]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(field(UNKNOWN, "x")).toBe(UNKNOWN);
   });
 });
@@ -49,16 +77,23 @@ describe("unknown values during preview", () => {
     });
     const violations = await evaluatePolicies([workload("Deployment", podSpec)]);
     // Only stack-level coverage rules report (no PDB/NetworkPolicy in this fixture); no container rule does.
-    expect(violations.map((v) => v.policyName).sort()).toEqual(["network-policy-coverage", "pdb-for-replicated-workloads"]);
+    expect(violations.map((v) => v.policyName).sort()).toEqual([
+      "network-policy-coverage",
+      "pdb-for-replicated-workloads",
+    ]);
     expect(formatViolations(violations)).not.toMatch(/can't run/);
   });
 
   it("skips a whole unknown container list, but still checks what is known", async () => {
-    const d = workload("Deployment", { ...hardenedPodSpec(), containers: UNKNOWN_STRING as never, hostPID: true });
+    const d = workload("Deployment", {
+      ...hardenedPodSpec(),
+      containers: UNKNOWN_STRING as never,
+      hostPID: true,
+    });
     const violations = await evaluatePolicies([d]);
-    expect(violations.filter((v) => v.policyName === "no-host-access").map((v) => v.message)).toEqual([
-      expect.stringMatching(/Deployment "web" sets hostPID: true/),
-    ]);
+    expect(
+      violations.filter((v) => v.policyName === "no-host-access").map((v) => v.message),
+    ).toEqual([expect.stringMatching(/Deployment "web" sets hostPID: true/)]);
     expect(violations.filter((v) => v.policyName === "resource-limits")).toEqual([]);
   });
 
@@ -71,10 +106,18 @@ describe("unknown values during preview", () => {
         void (args.props["metadata"] as Record<string, unknown>)["name"];
       },
     };
-    const res = { type: typeOf(k8s.core.v1.ConfigMap), name: "cm", props: { metadata: { name: UNKNOWN_STRING } } };
+    const res = {
+      type: typeOf(k8s.core.v1.ConfigMap),
+      name: "cm",
+      props: { metadata: { name: UNKNOWN_STRING } },
+    };
     const violations = await evaluatePolicies([res], {}, [raw]);
     expect(violations).toEqual([
-      expect.objectContaining({ policyName: "raw-reader", enforcementLevel: "advisory", message: expect.stringMatching(/can't run policy 'raw-reader' during preview/) }),
+      expect.objectContaining({
+        policyName: "raw-reader",
+        enforcementLevel: "advisory",
+        message: expect.stringMatching(/can't run policy 'raw-reader' during preview/),
+      }),
     ]);
   });
 });

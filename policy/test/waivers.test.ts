@@ -4,12 +4,23 @@ import { parseWaiver } from "../lib/waivers";
 import { TestResource, evaluatePolicies, remediate } from "../testing";
 import * as k8s from "@pulumi/kubernetes";
 import { Secret } from "@pulumi/policy";
-import { dateIn, hardenedContainer, hardenedPodSpec, resourceOf, withSc, workload } from "./helpers";
+import {
+  dateIn,
+  hardenedContainer,
+  hardenedPodSpec,
+  resourceOf,
+  withSc,
+  workload,
+} from "./helpers";
 
 const KEY = "policy.monkeytown.dev/waive-no-privileged";
 
 function privileged(annotations: Record<string, string>): TestResource {
-  const d = workload("DaemonSet", hardenedPodSpec({ containers: [withSc(hardenedContainer(), { privileged: true })] }), "node-agent");
+  const d = workload(
+    "DaemonSet",
+    hardenedPodSpec({ containers: [withSc(hardenedContainer(), { privileged: true })] }),
+    "node-agent",
+  );
   const metadata = { ...(d.props["metadata"] as object), annotations };
   return { ...d, props: { ...d.props, metadata } };
 }
@@ -17,20 +28,35 @@ function privileged(annotations: Record<string, string>): TestResource {
 async function byPolicy(r: TestResource, config = {}) {
   const v = await evaluatePolicies([r], config);
   const of = (name: string) => v.filter((x) => x.policyName === name).map((x) => x.message);
-  return { noPrivileged: of("no-privileged"), waiverValid: of("waiver-valid"), inEffect: of("waivers-in-effect") };
+  return {
+    noPrivileged: of("no-privileged"),
+    waiverValid: of("waiver-valid"),
+    inEffect: of("waivers-in-effect"),
+  };
 }
 
 describe("waivers", () => {
   it("a valid waiver silences exactly its rule and is listed in the output", async () => {
-    const r = await byPolicy(privileged({ [KEY]: `reason=CNI agent needs it, approved by platform (PLAT-12); expires=${dateIn(30)}` }));
+    const r = await byPolicy(
+      privileged({
+        [KEY]: `reason=CNI agent needs it, approved by platform (PLAT-12); expires=${dateIn(30)}`,
+      }),
+    );
     expect(r.noPrivileged).toEqual([]);
     expect(r.waiverValid).toEqual([]);
-    expect(r.inEffect).toEqual([expect.stringMatching(new RegExp(`rule "no-privileged" is skipped until ${dateIn(30)}\\. Reason: CNI agent needs it`))]);
+    expect(r.inEffect).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `rule "no-privileged" is skipped until ${dateIn(30)}\\. Reason: CNI agent needs it`,
+        ),
+      ),
+    ]);
   });
 
   it("does not silence other rules on the same resource", async () => {
     const r = privileged({ [KEY]: `reason=CNI agent needs it, approved; expires=${dateIn(30)}` });
-    const spec = (r.props["spec"] as { template: { spec: { containers: unknown[] } } }).template.spec;
+    const spec = (r.props["spec"] as { template: { spec: { containers: unknown[] } } }).template
+      .spec;
     spec.containers = [withSc(hardenedContainer(), { privileged: true, runAsUser: 0 })];
     const v = await evaluatePolicies([r]);
     expect(v.some((x) => x.policyName === "non-root")).toBe(true);
@@ -40,7 +66,11 @@ describe("waivers", () => {
     ["expired", `reason=CNI agent needs it, approved; expires=${dateIn(-2)}`, /it expired on/],
     ["reasonless", `expires=${dateIn(30)}`, /it has no reason/],
     ["without expiry", "reason=CNI agent needs it, approved", /it has no expiry/],
-    ["with a malformed date", "reason=CNI agent needs it, approved; expires=2026-02-30", /is not a date in YYYY-MM-DD form/],
+    [
+      "with a malformed date",
+      "reason=CNI agent needs it, approved; expires=2026-02-30",
+      /is not a date in YYYY-MM-DD form/,
+    ],
   ])("an %s waiver is a violation and silences nothing", async (_what, value, re) => {
     const r = await byPolicy(privileged({ [KEY]: value }));
     expect(r.noPrivileged).toHaveLength(1);
@@ -50,7 +80,11 @@ describe("waivers", () => {
   });
 
   it("a waiver for a rule that does not exist is a violation", async () => {
-    const r = await byPolicy(privileged({ "policy.monkeytown.dev/waive-no-privilidged": `reason=typo in the rule name; expires=${dateIn(5)}` }));
+    const r = await byPolicy(
+      privileged({
+        "policy.monkeytown.dev/waive-no-privilidged": `reason=typo in the rule name; expires=${dateIn(5)}`,
+      }),
+    );
     expect(r.waiverValid).toEqual([expect.stringMatching(/no rule named "no-privilidged" exists/)]);
     expect(r.noPrivileged).toHaveLength(1);
   });
@@ -59,7 +93,9 @@ describe("waivers", () => {
     const far = privileged({ [KEY]: `reason=CNI agent needs it, approved; expires=${dateIn(60)}` });
     expect((await byPolicy(far)).waiverValid).toEqual([]);
     const strict = await byPolicy(far, { "waiver-valid": { maxDays: 30 } });
-    expect(strict.waiverValid).toEqual([expect.stringMatching(/is more than 30 days ahead\. It still applies, but must be fixed/)]);
+    expect(strict.waiverValid).toEqual([
+      expect.stringMatching(/is more than 30 days ahead\. It still applies, but must be fixed/),
+    ]);
     expect(strict.noPrivileged).toEqual([]);
     const short = await byPolicy(privileged({ [KEY]: `reason=needed; expires=${dateIn(5)}` }));
     expect(short.waiverValid).toEqual([expect.stringMatching(/shorter than 10 characters/)]);
@@ -67,9 +103,22 @@ describe("waivers", () => {
 
   it("waives a stack rule for the annotated workload only", async () => {
     const d = workload("Deployment", hardenedPodSpec(), "web", 1);
-    const waived = { ...d, props: { ...d.props, metadata: { ...(d.props["metadata"] as object), annotations: { "policy.monkeytown.dev/waive-network-policy-coverage": `reason=migrating to Cilium policies; expires=${dateIn(10)}` } } } };
+    const waived = {
+      ...d,
+      props: {
+        ...d.props,
+        metadata: {
+          ...(d.props["metadata"] as object),
+          annotations: {
+            "policy.monkeytown.dev/waive-network-policy-coverage": `reason=migrating to Cilium policies; expires=${dateIn(10)}`,
+          },
+        },
+      },
+    };
     const other = workload("Deployment", hardenedPodSpec(), "api", 1);
-    const v = (await evaluatePolicies([waived, other])).filter((x) => x.policyName === "network-policy-coverage");
+    const v = (await evaluatePolicies([waived, other])).filter(
+      (x) => x.policyName === "network-policy-coverage",
+    );
     expect(v.map((x) => x.message)).toEqual([expect.stringMatching(/^Deployment "api"/)]);
   });
 
@@ -85,18 +134,28 @@ describe("waivers", () => {
   });
 
   it("parses fields in any order and case, and reports unknown fields", () => {
-    const w = parseWaiver("r", "k", ` Expires=${dateIn(1)} ; REASON = long enough reason `, Date.now());
+    const w = parseWaiver(
+      "r",
+      "k",
+      ` Expires=${dateIn(1)} ; REASON = long enough reason `,
+      Date.now(),
+    );
     expect(w.problems).toEqual([]);
     expect(w.reason).toBe("long enough reason");
-    expect(parseWaiver("r", "k", `reason=long enough reason; expires=${dateIn(1)}; owner=me`, Date.now()).problems).toEqual([
-      'unknown field "owner" (only reason and expires are read)',
-    ]);
+    expect(
+      parseWaiver("r", "k", `reason=long enough reason; expires=${dateIn(1)}; owner=me`, Date.now())
+        .problems,
+    ).toEqual(['unknown field "owner" (only reason and expires are read)']);
   });
 });
 
 describe("secret-data-as-pulumi-secret (remediation)", () => {
   it("wraps every plaintext data and stringData value as a Pulumi secret", async () => {
-    const s = resourceOf(k8s.core.v1.Secret, "api-secrets", { metadata: { name: "api-secrets" }, stringData: { password: "hunter2hunter2" }, data: { key: "aGVsbG8=" } });
+    const s = resourceOf(k8s.core.v1.Secret, "api-secrets", {
+      metadata: { name: "api-secrets" },
+      stringData: { password: "hunter2hunter2" },
+      data: { key: "aGVsbG8=" },
+    });
     const out = await remediate(s);
     const stringData = out["stringData"] as Record<string, unknown>;
     const data = out["data"] as Record<string, unknown>;
@@ -113,6 +172,8 @@ describe("secret-data-as-pulumi-secret (remediation)", () => {
     const cm = resourceOf(k8s.core.v1.ConfigMap, "c", { data: { a: "b" } });
     expect(await remediate(cm)).toEqual(cm.props);
     const plain = resourceOf(k8s.core.v1.Secret, "p", { stringData: { a: "b" } });
-    expect(await remediate(plain, { "secret-data-as-pulumi-secret": "advisory" })).toEqual(plain.props);
+    expect(await remediate(plain, { "secret-data-as-pulumi-secret": "advisory" })).toEqual(
+      plain.props,
+    );
   });
 });

@@ -43,28 +43,50 @@ describe("extractWorkload", () => {
     const r = workload(kind, spec);
     const w = extractWorkload(r.type, r.name, r.props);
     expect(w?.kind).toBe(kind);
-    expect(w?.containers === UNKNOWN ? [] : w?.containers.map((c) => `${c.role}:${c.name}`)).toEqual([
-      "init container:migrate",
-      "container:web",
-      "ephemeral container:debug",
-    ]);
+    expect(
+      w?.containers === UNKNOWN ? [] : w?.containers.map((c) => `${c.role}:${c.name}`),
+    ).toEqual(["init container:migrate", "container:web", "ephemeral container:debug"]);
   });
 
   it("resolves the effective security context with container fields overriding pod fields", () => {
     const r = workload("Deployment", {
-      securityContext: { runAsUser: 1001, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-      containers: [{ name: "a", image: "x:1", securityContext: { runAsUser: 2000, seccompProfile: { type: "Localhost", localhostProfile: "p.json" } } }, { name: "b", image: "x:1" }],
+      securityContext: {
+        runAsUser: 1001,
+        runAsNonRoot: true,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      containers: [
+        {
+          name: "a",
+          image: "x:1",
+          securityContext: {
+            runAsUser: 2000,
+            seccompProfile: { type: "Localhost", localhostProfile: "p.json" },
+          },
+        },
+        { name: "b", image: "x:1" },
+      ],
     });
     const w = extractWorkload(r.type, r.name, r.props);
     if (!w || w.containers === UNKNOWN) throw new Error("no workload");
     const [a, b] = w.containers;
-    expect([a.securityContext.runAsUser, a.securityContext.runAsUserSource, a.securityContext.seccompProfileType]).toEqual([2000, "container", "Localhost"]);
-    expect([b.securityContext.runAsUser, b.securityContext.runAsUserSource, b.securityContext.seccompProfileType]).toEqual([1001, "pod", "RuntimeDefault"]);
+    expect([
+      a.securityContext.runAsUser,
+      a.securityContext.runAsUserSource,
+      a.securityContext.seccompProfileType,
+    ]).toEqual([2000, "container", "Localhost"]);
+    expect([
+      b.securityContext.runAsUser,
+      b.securityContext.runAsUserSource,
+      b.securityContext.seccompProfileType,
+    ]).toEqual([1001, "pod", "RuntimeDefault"]);
     expect(a.securityContext.runAsNonRoot).toBe(true);
   });
 
   it("falls back to the Pulumi resource name when metadata.name is auto-named", () => {
-    const w = extractWorkload("kubernetes:apps/v1:Deployment", "web-deployment", { spec: { template: { spec: { containers: [] } } } });
+    const w = extractWorkload("kubernetes:apps/v1:Deployment", "web-deployment", {
+      spec: { template: { spec: { containers: [] } } },
+    });
     expect(w?.name).toBe("web-deployment");
   });
 });
@@ -92,15 +114,25 @@ spec:
 `) as Record<string, unknown>;
 
   it("are checked like program-built ones", async () => {
-    const violations = await evaluatePolicies([{ type: "kubernetes:apps/v1:Deployment", name: "monkeytown/legacy", props: manifest }]);
-    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policyName);
-    expect(new Set(mandatory)).toEqual(new Set(["non-root", "resource-limits", "no-plaintext-secrets", "network-policy-coverage"]));
-    expect(violations.find((v) => v.policyName === "image-pinned")?.message).toMatch(/Deployment "legacy", container "app": image "nginx:latest"/);
+    const violations = await evaluatePolicies([
+      { type: "kubernetes:apps/v1:Deployment", name: "monkeytown/legacy", props: manifest },
+    ]);
+    const mandatory = violations
+      .filter((v) => v.enforcementLevel === "mandatory")
+      .map((v) => v.policyName);
+    expect(new Set(mandatory)).toEqual(
+      new Set(["non-root", "resource-limits", "no-plaintext-secrets", "network-policy-coverage"]),
+    );
+    expect(violations.find((v) => v.policyName === "image-pinned")?.message).toMatch(
+      /Deployment "legacy", container "app": image "nginx:latest"/,
+    );
   });
 
   it("an old API version from a Helm chart (extensions/v1beta1) is checked too", async () => {
     const old = { ...manifest, apiVersion: "extensions/v1beta1" };
-    const violations = await evaluatePolicies([{ type: "kubernetes:extensions/v1beta1:Deployment", name: "legacy", props: old }]);
+    const violations = await evaluatePolicies([
+      { type: "kubernetes:extensions/v1beta1:Deployment", name: "legacy", props: old },
+    ]);
     expect(violations.some((v) => v.policyName === "non-root")).toBe(true);
   });
 });

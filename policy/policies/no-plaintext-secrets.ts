@@ -143,7 +143,45 @@ function checkKubernetes(r: RuleInput, ctx: Ctx): void {
         );
       }
     }
+    return;
   }
+  // Any other object (Ingress, Service, CRDs such as AlertmanagerConfig): credential values
+  // anywhere outside metadata. Names are not judged here; CRD schemas are too varied.
+  const props = obj(r.props);
+  if (props === UNKNOWN || props === undefined) return;
+  for (const key of Object.keys(props)) {
+    if (key === "metadata" || key === "apiVersion" || key === "kind") continue;
+    scanValues(ctx.m, props[key], key, 0, (at, cred) =>
+      ctx.report(
+        `${self}: ${at} contains ${cred}. ${WHY} Fix: reference a Kubernetes Secret (most CRDs take a secret key reference, e.g. AlertmanagerConfig apiURL: { name, key }) instead of the literal.`,
+      ),
+    );
+  }
+}
+
+const MAX_SCAN_DEPTH = 16;
+
+/** Calls `found` for every string leaf (below `value`, at path `at`) that contains a credential. */
+function scanValues(
+  m: SecretMatcher,
+  value: unknown,
+  at: string,
+  depth: number,
+  found: (at: string, cred: string) => void,
+): void {
+  if (depth > MAX_SCAN_DEPTH) return;
+  if (typeof value === "string") {
+    const cred = m.credentialIn(value);
+    if (cred) found(at, cred);
+    return;
+  }
+  if (value === null || typeof value !== "object") return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) scanValues(m, value[i], `${at}[${i}]`, depth + 1, found);
+    return;
+  }
+  for (const k of Object.keys(value))
+    scanValues(m, (value as Record<string, unknown>)[k], `${at}.${k}`, depth + 1, found);
 }
 
 function judgePairs(

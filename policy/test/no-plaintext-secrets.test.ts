@@ -3,6 +3,7 @@ import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import { normaliseName, secretMatcher } from "../lib/secrets";
+import { TestResource } from "../testing";
 import {
   WORKLOAD_KINDS,
   hardenedContainer,
@@ -165,6 +166,26 @@ describe("other carriers", () => {
         /Service "api": annotation "monkeytown.dev\/upstream-password" is plaintext secret material/,
       ),
     ]);
+  });
+
+  it("custom resources (no SDK class: the type token is the CRD's) are scanned for credential values", async () => {
+    const slack = ["https://hooks.slack.com/services/", "T0001/B0002/", "abcdefABCDEF123456"].join(
+      "",
+    );
+    const crd = (apiURL: unknown): TestResource => ({
+      type: "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig",
+      name: "alerts",
+      props: {
+        metadata: { name: "alerts" },
+        spec: { receivers: [{ name: "critical", slackConfigs: [{ apiURL }] }] },
+      },
+    });
+    expect(await messagesOf(RULE, [crd(slack)])).toEqual([
+      expect.stringMatching(
+        /^AlertmanagerConfig "alerts": spec.receivers\[0\].slackConfigs\[0\].apiURL contains a Slack webhook URL/,
+      ),
+    ]);
+    expect(await messagesOf(RULE, [crd({ name: "alert-webhooks", key: "slack-url" })])).toEqual([]);
   });
 
   it("a Kubernetes Secret's data is where secrets belong", async () => {

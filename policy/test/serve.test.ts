@@ -1,8 +1,10 @@
 /**
- * The pack as the engine sees it: `policy/index.ts` is started as a process, and the test talks
- * to it over the analyzer gRPC protocol (GetAnalyzerInfo, Configure, Analyze), which is what
- * `pulumi preview --policy-pack policy` does. This covers what the unit tests cannot: that the
- * pack serves, that the engine's (de)serialization and proxies reach the rules as expected.
+ * The pack as the engine sees it: `policy/` is started the way the Node.js language host starts a
+ * policy pack (`@pulumi/pulumi/cmd/run-policy-pack`, which compiles the TypeScript with ts-node and
+ * type-checks it), and the test talks to it over the analyzer gRPC protocol (GetAnalyzerInfo,
+ * Configure, Analyze), which is what `pulumi preview --policy-pack policy` does. This covers what
+ * the unit tests cannot: that the pack loads and serves, and that the engine's (de)serialization and
+ * proxies reach the rules as expected.
  */
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
@@ -15,7 +17,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { policyNames } from "../policies";
 import { hardenedContainer, hardenedPodSpec, workload } from "./helpers";
 
-const VITE_NODE = path.join(__dirname, "..", "..", "node_modules", ".bin", "vite-node");
+const PACK_DIR = path.join(__dirname, "..");
+// The runner of the @pulumi/pulumi the pack itself resolves (policy/node_modules when installed).
+const RUN_POLICY_PACK = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", {
+  paths: [PACK_DIR],
+});
 let pack: ChildProcess | undefined;
 let client: analyzerRpc.AnalyzerClient;
 
@@ -29,8 +35,9 @@ function call<Req, Res>(
 }
 
 beforeAll(async () => {
-  const child = spawn(VITE_NODE, ["index.ts"], {
-    cwd: path.join(__dirname, ".."),
+  // Arguments as the language host passes them: an engine address (unused by a pack) and the program.
+  const child = spawn(process.execPath, [RUN_POLICY_PACK, "127.0.0.1:0", "."], {
+    cwd: PACK_DIR,
     stdio: ["ignore", "pipe", "pipe"],
   });
   pack = child;

@@ -245,6 +245,9 @@ describe("docker/api", () => {
       expect(health.status).toBe(200);
       expect(health.body.toString()).toBe(HEALTH_BODY);
       expect((await get(`${url}/ready`)).status).toBe(200);
+      // The same probes under the base path: what a deploy's health check reaches through the edge.
+      expect((await get(`${url}/api/v1/health`)).body.toString()).toBe(HEALTH_BODY);
+      expect((await get(`${url}/api/v1/ready`)).status).toBe(200);
       const version = await get(`${url}/api/v1/version`);
       expect(JSON.parse(version.body.toString())).toEqual({
         name: "monkeytown-api",
@@ -255,16 +258,16 @@ describe("docker/api", () => {
       expect(missing.headers["content-type"]).toBe("application/json");
     });
 
-    it("counts requests in Prometheus text format on /metrics", async () => {
+    it("exports the request-duration histogram the alert rules read, on /metrics", async () => {
       await get(`${url}/api/v1/status`);
       const res = await get(`${url}/metrics`);
       expect(res.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
       const text = res.body.toString();
-      expect(text).toContain("# TYPE http_requests_total counter");
-      expect(text).toMatch(
-        /^http_requests_total\{route="\/api\/v1\/status",status="200"\} [1-9]\d*$/m,
-      );
-      expect(text).toMatch(/^http_requests_total\{route="unmatched",status="404"\} [1-9]\d*$/m);
+      expect(text).toContain("# TYPE http_request_duration_seconds histogram");
+      // The names and label the Alerts component's error-rate and p99 rules select on.
+      expect(text).toMatch(/^http_request_duration_seconds_bucket\{status_code="200",le="\+Inf"\} [1-9]\d*$/m);
+      expect(text).toMatch(/^http_request_duration_seconds_count\{status_code="404"\} [1-9]\d*$/m);
+      expect(text).toMatch(/^http_request_duration_seconds_sum\{status_code="200"\} \d+\.\d+$/m);
       expect(text).toMatch(/^process_uptime_seconds \d+\.\d+$/m);
     });
 

@@ -1,12 +1,33 @@
 // Placeholder Monkeytown API: the smallest server the API image and its probes need.
 // GET /health (liveness), /ready (readiness; 503 while shutting down), /metrics (Prometheus text),
 // /api/v1/status and /api/v1/version; everything else is a JSON 404. Stops cleanly on SIGTERM.
+// /health and /ready are also answered under API_BASE_PATH (default /api/v1), the only prefix the
+// Ingress and the edge route to the API, so a deploy can check the API from outside the cluster.
+// /metrics exports the request-duration histogram the Alerts component's rules read
+// (http_request_duration_seconds{status_code=...}).
 "use strict";
 const http = require("node:http");
 
 const started = Date.now();
-const counts = new Map();
+const basePath = (process.env.API_BASE_PATH || "/api/v1").replace(/\/$/, "");
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+// status code -> { buckets: number[], sum, count }
+const durations = new Map();
 let shuttingDown = false;
+
+function observe(status, seconds) {
+  const key = String(status);
+  let h = durations.get(key);
+  if (!h) {
+    h = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };
+    durations.set(key, h);
+  }
+  BUCKETS.forEach((le, i) => {
+    if (seconds <= le) h.buckets[i] += 1;
+  });
+  h.sum += seconds;
+  h.count += 1;
+}
 
 function send(res, status, body, type = "application/json") {
   const text = typeof body === "string" ? body : JSON.stringify(body);
@@ -21,12 +42,16 @@ function send(res, status, body, type = "application/json") {
 
 function metrics() {
   const lines = [
-    "# HELP http_requests_total HTTP requests served, by route and status.",
-    "# TYPE http_requests_total counter",
+    "# HELP http_request_duration_seconds HTTP request duration, by status code.",
+    "# TYPE http_request_duration_seconds histogram",
   ];
-  for (const [key, n] of counts) {
-    const [route, status] = key.split(" ");
-    lines.push(`http_requests_total{route="${route}",status="${status}"} ${n}`);
+  for (const [code, h] of durations) {
+    BUCKETS.forEach((le, i) => {
+      lines.push(`http_request_duration_seconds_bucket{status_code="${code}",le="${le}"} ${h.buckets[i]}`);
+    });
+    lines.push(`http_request_duration_seconds_bucket{status_code="${code}",le="+Inf"} ${h.count}`);
+    lines.push(`http_request_duration_seconds_sum{status_code="${code}"} ${h.sum.toFixed(6)}`);
+    lines.push(`http_request_duration_seconds_count{status_code="${code}"} ${h.count}`);
   }
   lines.push(
     "# HELP process_uptime_seconds Seconds since the process started.",
@@ -39,24 +64,28 @@ function metrics() {
   return lines.join("\n") + "\n";
 }
 
+const health = () => [200, { status: "healthy" }];
+const ready = () => (shuttingDown ? [503, { status: "shutting down" }] : [200, { status: "ready" }]);
 const routes = {
-  "/health": () => [200, { status: "healthy" }],
-  "/ready": () => (shuttingDown ? [503, { status: "shutting down" }] : [200, { status: "ready" }]),
+  "/health": health,
+  "/ready": ready,
+  [`${basePath}/health`]: health,
+  [`${basePath}/ready`]: ready,
   "/metrics": () => [200, metrics(), "text/plain; version=0.0.4; charset=utf-8"],
   "/api/v1/status": () => [200, { status: "ok", uptimeSeconds: Math.round((Date.now() - started) / 1000) }],
   "/api/v1/version": () => [200, { name: "monkeytown-api", version: process.env.APP_VERSION || "dev" }],
 };
 
 const server = http.createServer((req, res) => {
+  const start = process.hrtime.bigint();
   const path = new URL(req.url || "/", "http://localhost").pathname;
   const route = routes[path];
   let reply;
   if (req.method !== "GET" && req.method !== "HEAD") reply = [405, { error: "method not allowed" }];
   else if (route) reply = route();
   else reply = [404, { error: "not found", path }];
-  const key = `${route ? path : "unmatched"} ${reply[0]}`;
-  counts.set(key, (counts.get(key) || 0) + 1);
   send(res, ...reply);
+  if (path !== "/metrics") observe(reply[0], Number(process.hrtime.bigint() - start) / 1e9);
 });
 
 server.keepAliveTimeout = 65_000;

@@ -245,9 +245,10 @@ export function validationArgs(
 ): ResourceValidationArgs {
   // A fresh copy per call, as the engine deserializes afresh per call: a policy that mutates its
   // props cannot leak into the next one. The benchmark skips the copy (engine-side cost).
-  const props = unknownCheckingProxy(
-    copyProps ? structuredClone(resource.props) : resource.props,
-  ) as Record<string, unknown>;
+  const props = unknownCheckingProxy(copyProps ? copyOf(resource.props) : resource.props) as Record<
+    string,
+    unknown
+  >;
   return {
     type: resource.type,
     props,
@@ -350,10 +351,29 @@ export async function evaluatePolicies(
   return out;
 }
 
+/**
+ * A deep copy of plain data. Values `structuredClone` cannot copy (functions, class instances such
+ * as assets a mock harness may record) are kept by reference rather than failing the evaluation.
+ */
+function copyOf<T>(value: T): T {
+  try {
+    return structuredClone(value);
+  } catch {
+    const walk = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(walk);
+      if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+      }
+      return v;
+    };
+    return walk(value) as T;
+  }
+}
+
 function buildStackResources(resources: readonly TestResource[]): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
   const list = resources.map((r) => {
-    const props = unknownCheckingProxy(structuredClone(r.props)) as Record<string, unknown>;
+    const props = unknownCheckingProxy(copyOf(r.props)) as Record<string, unknown>;
     const pr: PolicyResource = {
       type: r.type,
       props,

@@ -121,3 +121,37 @@ describe("unknown values during preview", () => {
     ]);
   });
 });
+
+describe("evaluatePolicies input handling", () => {
+  it("tolerates values structuredClone cannot copy (functions recorded by a mock harness)", async () => {
+    const d = workload("Deployment", hardenedPodSpec({ hostIPC: true }));
+    const props = { ...d.props, extra: { callback: () => "not data" } };
+    const violations = await evaluatePolicies([{ ...d, props }]);
+    expect(
+      violations.filter((v) => v.policyName === "no-host-access").map((v) => v.message),
+    ).toEqual([expect.stringMatching(/sets hostIPC: true/)]);
+  });
+
+  it("does not let one policy's view of the props leak into another's", async () => {
+    const d = workload("Deployment", hardenedPodSpec());
+    const mutator = {
+      name: "mutator",
+      description: "mutates its props",
+      enforcementLevel: "mandatory" as const,
+      validateResource: (args: { props: Record<string, unknown> }) => {
+        (args.props["metadata"] as Record<string, unknown>)["name"] = "changed";
+      },
+    };
+    const reader = {
+      name: "reader",
+      description: "reports the name it sees",
+      enforcementLevel: "mandatory" as const,
+      validateResource: (args: { props: Record<string, unknown> }, report: (m: string) => void) => {
+        report(String((args.props["metadata"] as Record<string, unknown>)["name"]));
+      },
+    };
+    const violations = await evaluatePolicies([d], {}, [mutator, reader]);
+    expect(violations.map((v) => v.message)).toEqual(["web"]);
+    expect((d.props["metadata"] as Record<string, unknown>)["name"]).toBe("web");
+  });
+});

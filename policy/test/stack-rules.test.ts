@@ -1,5 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { TestResource, evaluatePolicies, urnOf } from "../testing";
 import { LABELS, hardenedPodSpec, messagesOf, resourceOf, workload } from "./helpers";
 
@@ -7,8 +7,12 @@ const SELECTOR = {
   matchLabels: { "app.kubernetes.io/name": "web", "app.kubernetes.io/part-of": "monkeytown" },
 };
 
+type ReplicatedKind = "Deployment" | "StatefulSet";
+/** The kind the replicated-workload tests run against; each such describe runs for both kinds. */
+let KIND: ReplicatedKind = "Deployment";
+
 function deployment(replicas?: number, name = "web"): TestResource {
-  const d = workload("Deployment", hardenedPodSpec(), name);
+  const d = workload(KIND, hardenedPodSpec(), name);
   const spec = { ...(d.props["spec"] as Record<string, unknown>) };
   if (replicas === undefined) delete spec["replicas"];
   else spec["replicas"] = replicas;
@@ -26,7 +30,7 @@ function hpa(minReplicas: number, target = "web", name = "web-hpa"): TestResourc
   return resourceOf(k8s.autoscaling.v2.HorizontalPodAutoscaler, name, {
     metadata: { name, namespace: "monkeytown" },
     spec: {
-      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: target },
+      scaleTargetRef: { apiVersion: "apps/v1", kind: KIND, name: target },
       minReplicas,
       maxReplicas: 6,
     },
@@ -40,49 +44,55 @@ function netpol(podSelector: Record<string, unknown>, namespace = "monkeytown"):
   });
 }
 
-describe("pdb-for-replicated-workloads", () => {
-  const rule = "pdb-for-replicated-workloads";
-  it("fails for a Deployment with 2 replicas and no PDB", async () => {
-    expect(await messagesOf(rule, [deployment(2)])).toEqual([
-      expect.stringMatching(
-        /Deployment "web" runs 2 replicas but no PodDisruptionBudget selects its pods/,
-      ),
-    ]);
-  });
-  it("fails when the only PDB selects other pods or lives in another namespace", async () => {
-    const other = pdb({ selector: { matchLabels: { "app.kubernetes.io/name": "api" } } });
-    const elsewhere = {
-      ...pdb({}, "ns-pdb"),
-      props: { metadata: { name: "ns-pdb", namespace: "other" }, spec: { selector: SELECTOR } },
-    };
-    expect(await messagesOf(rule, [deployment(2), other, elsewhere])).toHaveLength(1);
-  });
-  it("passes with a matching PDB, and for a single replica", async () => {
-    expect(await messagesOf(rule, [deployment(2), pdb({ maxUnavailable: 1 })])).toEqual([]);
-    expect(await messagesOf(rule, [deployment(1)])).toEqual([]);
-  });
-  it("counts the HPA's minReplicas for a Deployment without spec.replicas", async () => {
-    expect(await messagesOf(rule, [deployment(undefined), hpa(2)])).toHaveLength(1);
-  });
-  it("matches matchExpressions selectors", async () => {
-    const expr = pdb({
-      selector: {
-        matchExpressions: [
-          { key: "app.kubernetes.io/name", operator: "In", values: ["web", "api"] },
-        ],
-      },
-      maxUnavailable: 1,
+describe.each(["Deployment", "StatefulSet"] as const)(
+  "pdb-for-replicated-workloads on a %s",
+  (kind) => {
+    beforeEach(() => {
+      KIND = kind;
     });
-    expect(await messagesOf(rule, [deployment(3), expr])).toEqual([]);
-    const notIn = pdb({
-      selector: {
-        matchExpressions: [{ key: "app.kubernetes.io/name", operator: "NotIn", values: ["web"] }],
-      },
-      maxUnavailable: 1,
+    const rule = "pdb-for-replicated-workloads";
+    it("fails with 2 replicas and no PDB", async () => {
+      expect(await messagesOf(rule, [deployment(2)])).toEqual([
+        expect.stringMatching(
+          new RegExp(`${kind} "web" runs 2 replicas but no PodDisruptionBudget selects its pods`),
+        ),
+      ]);
     });
-    expect(await messagesOf(rule, [deployment(3), notIn])).toHaveLength(1);
-  });
-});
+    it("fails when the only PDB selects other pods or lives in another namespace", async () => {
+      const other = pdb({ selector: { matchLabels: { "app.kubernetes.io/name": "api" } } });
+      const elsewhere = {
+        ...pdb({}, "ns-pdb"),
+        props: { metadata: { name: "ns-pdb", namespace: "other" }, spec: { selector: SELECTOR } },
+      };
+      expect(await messagesOf(rule, [deployment(2), other, elsewhere])).toHaveLength(1);
+    });
+    it("passes with a matching PDB, and for a single replica", async () => {
+      expect(await messagesOf(rule, [deployment(2), pdb({ maxUnavailable: 1 })])).toEqual([]);
+      expect(await messagesOf(rule, [deployment(1)])).toEqual([]);
+    });
+    it("counts the HPA's minReplicas for a workload without spec.replicas", async () => {
+      expect(await messagesOf(rule, [deployment(undefined), hpa(2)])).toHaveLength(1);
+    });
+    it("matches matchExpressions selectors", async () => {
+      const expr = pdb({
+        selector: {
+          matchExpressions: [
+            { key: "app.kubernetes.io/name", operator: "In", values: ["web", "api"] },
+          ],
+        },
+        maxUnavailable: 1,
+      });
+      expect(await messagesOf(rule, [deployment(3), expr])).toEqual([]);
+      const notIn = pdb({
+        selector: {
+          matchExpressions: [{ key: "app.kubernetes.io/name", operator: "NotIn", values: ["web"] }],
+        },
+        maxUnavailable: 1,
+      });
+      expect(await messagesOf(rule, [deployment(3), notIn])).toHaveLength(1);
+    });
+  },
+);
 
 describe("network-policy-coverage", () => {
   const rule = "network-policy-coverage";
@@ -124,20 +134,25 @@ describe("network-policy-coverage", () => {
   });
 });
 
-describe("hpa-no-fixed-replicas", () => {
+describe.each(["Deployment", "StatefulSet"] as const)("hpa-no-fixed-replicas on a %s", (kind) => {
+  beforeEach(() => {
+    KIND = kind;
+  });
   const rule = "hpa-no-fixed-replicas";
-  it("fails when a Deployment targeted by an HPA sets spec.replicas", async () => {
+  it("fails when the workload targeted by an HPA sets spec.replicas", async () => {
     expect(await messagesOf(rule, [deployment(2), hpa(2)])).toEqual([
       expect.stringMatching(
-        /Deployment "web" sets spec.replicas but HorizontalPodAutoscaler "web-hpa" scales it/,
+        new RegExp(
+          `${kind} "web" sets spec.replicas but HorizontalPodAutoscaler "web-hpa" scales it`,
+        ),
       ),
     ]);
   });
-  it("passes without spec.replicas, and when the HPA targets another Deployment", async () => {
+  it("passes without spec.replicas, and when the HPA targets another workload", async () => {
     expect(await messagesOf(rule, [deployment(undefined), hpa(2)])).toEqual([]);
     expect(await messagesOf(rule, [deployment(2), hpa(2, "api")])).toEqual([]);
   });
-  it("matches an HPA whose target name is unknown during preview through its dependency on the Deployment", async () => {
+  it("matches an HPA whose target name is unknown during preview through its dependency on the workload", async () => {
     const d = deployment(2);
     const h = hpa(2, "04da6b54-80e4-46f7-96ec-b56ff0331ba9");
     const withDep = { ...h, dependencies: [urnOf(d.type, d.name)] };
@@ -146,14 +161,19 @@ describe("hpa-no-fixed-replicas", () => {
   });
 });
 
-describe("pdb-below-min-replicas", () => {
+describe.each(["Deployment", "StatefulSet"] as const)("pdb-below-min-replicas on a %s", (kind) => {
+  beforeEach(() => {
+    KIND = kind;
+  });
   const rule = "pdb-below-min-replicas";
   it("fails when minAvailable equals the HPA's minReplicas", async () => {
     expect(
       await messagesOf(rule, [deployment(undefined), hpa(2), pdb({ minAvailable: 2 })]),
     ).toEqual([
       expect.stringMatching(
-        /PodDisruptionBudget "web-pdb" \(minAvailable: 2\) protects 2 of the 2 replicas Deployment "web" runs at minimum/,
+        new RegExp(
+          `PodDisruptionBudget "web-pdb" \\(minAvailable: 2\\) protects 2 of the 2 replicas ${kind} "web" runs at minimum`,
+        ),
       ),
     ]);
   });
@@ -170,12 +190,17 @@ describe("pdb-below-min-replicas", () => {
   });
 });
 
-describe("min-replicas", () => {
+describe.each(["Deployment", "StatefulSet"] as const)("min-replicas on a %s", (kind) => {
+  beforeEach(() => {
+    KIND = kind;
+  });
   const rule = "min-replicas";
   const production = { [rule]: { minReplicas: 2 } };
   it("fails below the configured minimum, counting the HPA floor", async () => {
     expect(await messagesOf(rule, [deployment(1)], production)).toEqual([
-      expect.stringMatching(/Deployment "web" runs 1 replica at minimum, fewer than the 2/),
+      expect.stringMatching(
+        new RegExp(`${kind} "web" runs 1 replica at minimum, fewer than the 2`),
+      ),
     ]);
     expect(await messagesOf(rule, [deployment(undefined), hpa(1)], production)).toHaveLength(1);
     expect(await messagesOf(rule, [deployment(undefined)], production)).toHaveLength(1);
@@ -211,9 +236,21 @@ describe("no-load-balancer", () => {
 });
 
 describe("a compliant stack", () => {
+  beforeEach(() => {
+    KIND = "Deployment";
+  });
   it("has no violations at all under the production config", async () => {
     const { loadStackConfig } = await import("../testing");
     const resources = [deployment(undefined), hpa(2), pdb({ maxUnavailable: 1 }), netpol(SELECTOR)];
     expect(await evaluatePolicies(resources, loadStackConfig("production"))).toEqual([]);
+  });
+});
+
+describe("HPA matching", () => {
+  it("does not take an HPA that targets a Deployment for a StatefulSet of the same name", async () => {
+    KIND = "Deployment";
+    const h = hpa(2);
+    KIND = "StatefulSet";
+    expect(await messagesOf("hpa-no-fixed-replicas", [deployment(2), h])).toEqual([]);
   });
 });

@@ -146,6 +146,7 @@ export class Alerts extends pulumi.ComponentResource {
     const runbookUrl = args.runbookUrl ?? ALERTS_DEFAULTS.runbookUrl;
 
     const metadata = (role: string) => ({
+      name: `${name}-${role}`,
       namespace: args.namespace,
       labels: {
         "app.kubernetes.io/part-of": "monkeytown",

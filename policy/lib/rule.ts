@@ -24,11 +24,18 @@ export function configSchema(properties: ConfigProperties): PolicyConfigSchema {
   return { properties };
 }
 
-/** Defaults taken from the schema. */
+const defaultsCache = new WeakMap<PolicyConfigSchema, Record<string, unknown>>();
+
+/** Defaults taken from the schema (computed once per schema; treat the result as read-only). */
 export function defaultsOf(schema: PolicyConfigSchema | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(schema?.properties ?? {})) {
-    if (typeof v === "object" && v.default !== undefined) out[k] = v.default;
+  if (!schema) return {};
+  let out = defaultsCache.get(schema);
+  if (!out) {
+    out = {};
+    for (const [k, v] of Object.entries(schema.properties)) {
+      if (typeof v === "object" && v.default !== undefined) out[k] = v.default;
+    }
+    defaultsCache.set(schema, out);
   }
   return out;
 }

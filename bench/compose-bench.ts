@@ -68,11 +68,15 @@ function main(): void {
     void child(process.argv[childAt + 1], process.argv[childAt + 2]);
     return;
   }
-  console.log(`Mocked composition, median of ${REPEAT} runs after a warm-up, one process per row\n`);
+  console.log(
+    `Mocked composition, median of ${REPEAT} runs after a warm-up, one process per row\n`,
+  );
   console.log("stack         resources   median ms");
   for (const stack of ["dev", "staging", "production"]) {
     const r = measure("stack", stack);
-    console.log(`${stack.padEnd(13)} ${String(r.resources).padStart(9)}   ${r.median.toFixed(1).padStart(9)}`);
+    console.log(
+      `${stack.padEnd(13)} ${String(r.resources).padStart(9)}   ${r.median.toFixed(1).padStart(9)}`,
+    );
   }
   console.log("\nAPI services  resources   median ms   ms per service");
   const rows: { n: number; ms: number }[] = [];

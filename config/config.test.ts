@@ -12,7 +12,8 @@ import { PROJECT_ROOT, readStackConfig, stackTestConfig } from "../test/stack-co
 /** dev's plain config with some keys changed (key without namespace → raw string or object). */
 function devWith(changes: Record<string, unknown>): Record<string, string> {
   const plain: Record<string, string> = {};
-  for (const [k, v] of Object.entries(readStackConfig("dev"))) plain[k.replace(/^monkeytown:/, "")] = v;
+  for (const [k, v] of Object.entries(readStackConfig("dev")))
+    plain[k.replace(/^monkeytown:/, "")] = v;
   for (const [k, v] of Object.entries(changes)) {
     if (v === undefined) delete plain[k];
     else plain[k] = typeof v === "string" ? v : JSON.stringify(v);
@@ -108,7 +109,9 @@ const BAD: readonly BadCase[] = [
   },
   {
     name: "edge enabled without its zone",
-    plain: devWith({ edge: { enabled: true, domain: "dev.monkeytown.app", origin: "o.monkeytown.app" } }),
+    plain: devWith({
+      edge: { enabled: true, domain: "dev.monkeytown.app", origin: "o.monkeytown.app" },
+    }),
     key: "monkeytown:edge.zoneId",
     says: /is required when edge.enabled is true/,
   },
@@ -134,7 +137,9 @@ describe("parseStackConfig: bad configurations", () => {
     const problem = result.problems.find((p) => p.key === bad.key);
     expect(problem, JSON.stringify(result.problems)).toBeDefined();
     expect(`${problem!.message}. Fix: ${problem!.fix}`).toMatch(bad.says);
-    expect(formatProblems(result.problems, "dev")).toMatch(/^Invalid configuration in Pulumi\.dev\.yaml/);
+    expect(formatProblems(result.problems, "dev")).toMatch(
+      /^Invalid configuration in Pulumi\.dev\.yaml/,
+    );
   });
 
   it("reports every problem at once", () => {
@@ -240,9 +245,11 @@ describe("the program with bad configuration", () => {
     );
     expect(pulumi.RunError.isInstance(error)).toBe(true);
     expect(String((error as Error).message)).toContain(
-      "Invalid configuration in Pulumi.dev.yaml (stack \"dev\"): 1 problem; nothing was created.",
+      'Invalid configuration in Pulumi.dev.yaml (stack "dev"): 1 problem; nothing was created.',
     );
-    expect(String((error as Error).message)).toContain("monkeytown:web.replicas: expected a number");
+    expect(String((error as Error).message)).toContain(
+      "monkeytown:web.replicas: expected a number",
+    );
     await h.settle();
     expect(h.resources).toHaveLength(0);
   });
@@ -256,7 +263,9 @@ describe("the program with bad configuration", () => {
       () => undefined,
       (e: unknown) => e,
     )) as Error;
-    expect(error.message).toMatch(/monkeytown:jwtSecret: must be at least 32 characters long \(the value is not shown\)/);
+    expect(error.message).toMatch(
+      /monkeytown:jwtSecret: must be at least 32 characters long \(the value is not shown\)/,
+    );
     expect(error.message).not.toContain("short-SENTINEL-secret");
     await h.settle();
     expect(h.resources).toHaveLength(0);
@@ -267,7 +276,9 @@ describe(".env.example", () => {
   it("lists every runtime setting of the app schema, with no values", () => {
     const text = fs.readFileSync(path.join(PROJECT_ROOT, ".env.example"), "utf8");
     const lines = text.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
-    expect(lines.map((l) => l.split("=")[0]).sort()).toEqual(Object.keys(appSettingsSchema.shape).sort());
+    expect(lines.map((l) => l.split("=")[0]).sort()).toEqual(
+      Object.keys(appSettingsSchema.shape).sort(),
+    );
     for (const line of lines) expect(line).toMatch(/^[A-Z_]+=$/);
   });
 });

@@ -71,8 +71,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 function fixFor(issue: z.core.$ZodIssue, key: string, stack: string, root: unknown): string {
-  const setCmd = (example: string) =>
-    `\`pulumi config set --path ${key} ${example} -s ${stack}\``;
+  const setCmd = (example: string) => `\`pulumi config set --path ${key} ${example} -s ${stack}\``;
   switch (issue.code) {
     case "invalid_type":
       return valueAt(root, issue.path) === undefined
@@ -144,12 +143,20 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): ParseResul
       if (issue.code === "unrecognized_keys") {
         for (const extra of issue.keys) {
           const key = keyOf([...issue.path, extra]);
-          problems.push({ key, message: "is not a known configuration key", fix: fixFor(issue, key, stack, input) });
+          problems.push({
+            key,
+            message: "is not a known configuration key",
+            fix: fixFor(issue, key, stack, input),
+          });
         }
         continue;
       }
       const key = keyOf(issue.path);
-      problems.push({ key, message: messageFor(issue, input), fix: fixFor(issue, key, stack, input) });
+      problems.push({
+        key,
+        message: messageFor(issue, input),
+        fix: fixFor(issue, key, stack, input),
+      });
     }
   }
 
@@ -167,7 +174,9 @@ export function formatProblems(problems: readonly ConfigProblem[], stack: string
 }
 
 /** Secret config of the stack, each value wrapped as a Pulumi secret Output. */
-export type StackSecrets = Readonly<Partial<Record<(typeof SECRET_KEYS)[number]["key"], pulumi.Output<string>>>>;
+export type StackSecrets = Readonly<
+  Partial<Record<(typeof SECRET_KEYS)[number]["key"], pulumi.Output<string>>>
+>;
 
 export interface LoadedConfig {
   readonly stack: string;

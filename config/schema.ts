@@ -26,7 +26,9 @@ const resourcePair = (cpu: string, memory: string) =>
 export const resourcesSchema = (profile: ResourceProfile) =>
   z
     .object({
-      requests: resourcePair(profile.requests.cpu, profile.requests.memory).default(profile.requests),
+      requests: resourcePair(profile.requests.cpu, profile.requests.memory).default(
+        profile.requests,
+      ),
       limits: resourcePair(profile.limits.cpu, profile.limits.memory).default(profile.limits),
     })
     .strict()
@@ -59,7 +61,10 @@ export const hostname = z
 /** A Kubernetes object name (RFC 1123 label). */
 const k8sName = z
   .string()
-  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lower-case RFC 1123 name (a-z, 0-9, -)");
+  .regex(
+    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    "must be a lower-case RFC 1123 name (a-z, 0-9, -)",
+  );
 
 /** An image reference with a tag or digest; `latest` and missing tags are refused. */
 export const imageRef = z
@@ -68,7 +73,10 @@ export const imageRef = z
     /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/,
     "must be an image reference with a tag or digest, such as ghcr.io/org/web:1a2b3c4 or ghcr.io/org/web@sha256:<64 hex>",
   )
-  .refine((ref) => !ref.endsWith(":latest"), "must not use the mutable tag latest: pin a tag or digest");
+  .refine(
+    (ref) => !ref.endsWith(":latest"),
+    "must not use the mutable tag latest: pin a tag or digest",
+  );
 
 /** Architecture seed §5, the environment matrix. */
 export const environmentSchema = z
@@ -151,9 +159,14 @@ export const apiSchema = z
     /** Blue-green only: image of the green Deployment; `apiImage` (or the built image) when unset. */
     greenImage: imageRef.optional(),
     /** Non-secret runtime settings passed as env (`LOG_LEVEL`, ...). */
-    env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "env names are UPPER_SNAKE_CASE"), z.string()).default({}),
+    env: z
+      .record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "env names are UPPER_SNAKE_CASE"), z.string())
+      .default({}),
     /** Public path prefix of the REST API. @default "/api/v1" */
-    basePath: z.string().regex(/^\/[a-z0-9/_-]*$/).default("/api/v1"),
+    basePath: z
+      .string()
+      .regex(/^\/[a-z0-9/_-]*$/)
+      .default("/api/v1"),
     resources: resourcesSchema(API_PROFILE),
   })
   .strict();
@@ -165,11 +178,16 @@ export const registrySchema = z
     /** Registry host. @default "ghcr.io" */
     server: z.string().min(1).default("ghcr.io"),
     /** Owner (user or organisation) the images live under. */
-    owner: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,38})$/, "must be a lower-case GitHub owner name"),
+    owner: z
+      .string()
+      .regex(/^[a-z0-9](?:[a-z0-9-]{0,38})$/, "must be a lower-case GitHub owner name"),
     /** Registry user; the password is the secret `monkeytown:registryToken`. */
     username: z.string().min(1).optional(),
     /** Image tag; the git commit (12 characters) when unset, so the same commit gives the same tag. */
-    tag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/).optional(),
+    tag: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/)
+      .optional(),
   })
   .strict();
 
@@ -207,7 +225,9 @@ export const thresholdsSchema = z
     try {
       resolveAlertThresholds(t);
     } catch (e) {
-      for (const line of (e as Error).message.split("\n").filter((l) => l.includes("`thresholds."))) {
+      for (const line of (e as Error).message
+        .split("\n")
+        .filter((l) => l.includes("`thresholds."))) {
         const field = /`thresholds\.([a-zA-Z0-9]+)\.?([a-z]*)`/.exec(line);
         ctx.addIssue({
           code: "custom",
@@ -244,7 +264,10 @@ export const edgeSchema = z
     /** Manage Cloudflare (DNS, cache, TLS, rate limit, WAF). Needs the secret `monkeytown:cloudflareApiToken`. @default false */
     enabled: z.boolean().default(false),
     /** Cloudflare zone id. */
-    zoneId: z.string().regex(/^[a-f0-9]{32}$/, "must be a 32-character Cloudflare zone id").optional(),
+    zoneId: z
+      .string()
+      .regex(/^[a-f0-9]{32}$/, "must be a 32-character Cloudflare zone id")
+      .optional(),
     /** Record the site is served at (proxied). */
     domain: hostname.optional(),
     /** Origin the proxied record points at (load balancer host name). */
@@ -259,7 +282,11 @@ export const edgeSchema = z
     if (!e.enabled) return;
     for (const key of ["zoneId", "domain", "origin"] as const) {
       if (e[key] === undefined) {
-        ctx.addIssue({ code: "custom", path: [key], message: `is required when edge.enabled is true` });
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `is required when edge.enabled is true`,
+        });
       }
     }
   });
@@ -273,7 +300,10 @@ export const githubSchema = z
     /** Repository owner. */
     owner: z.string().min(1).optional(),
     /** Repository name. */
-    repository: z.string().regex(/^[A-Za-z0-9_.-]+$/).optional(),
+    repository: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/)
+      .optional(),
     /** Approving reviews required on pull requests to main. @default 1 */
     requiredReviews: z.number().int().min(1).max(6).default(1),
     /** User ids that approve production deployments. */
@@ -286,10 +316,17 @@ export const githubSchema = z
     if (!g.enabled) return;
     for (const key of ["owner", "repository"] as const) {
       if (g[key] === undefined) {
-        ctx.addIssue({ code: "custom", path: [key], message: `is required when github.enabled is true` });
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `is required when github.enabled is true`,
+        });
       }
     }
-    if (g.manageRepository && g.productionReviewerUserIds.length + g.productionReviewerTeamIds.length === 0) {
+    if (
+      g.manageRepository &&
+      g.productionReviewerUserIds.length + g.productionReviewerTeamIds.length === 0
+    ) {
       ctx.addIssue({
         code: "custom",
         path: ["productionReviewerUserIds"],

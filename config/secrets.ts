@@ -95,8 +95,14 @@ export const appSettingsSchema = z
     ENABLE_DEBUG: z.enum(["true", "false"]),
     ENABLE_ANALYTICS: z.enum(["true", "false"]),
     JWT_SECRET: z.string().min(32, { error: "must be at least 32 characters long" }),
-    JWT_EXPIRES_IN: z.string().regex(/^\d+[smhd]$/).default("15m"),
-    REFRESH_TOKEN_EXPIRES_IN: z.string().regex(/^\d+[smhd]$/).default("7d"),
+    JWT_EXPIRES_IN: z
+      .string()
+      .regex(/^\d+[smhd]$/)
+      .default("15m"),
+    REFRESH_TOKEN_EXPIRES_IN: z
+      .string()
+      .regex(/^\d+[smhd]$/)
+      .default("7d"),
     SENTRY_DSN: httpsUrl.optional(),
     NEW_RELIC_LICENSE_KEY: z.string().optional(),
   })

@@ -111,7 +111,9 @@ export function compose(loaded: LoadedConfig): StackOutputs {
   const tag = c.registry.push ? imageTag(c) : "unused";
   const registryToken = secrets.registryToken as SecretOutput | undefined;
   const pullSecretWanted =
-    c.secrets.delivery === "kubernetes" && registryToken !== undefined && c.registry.username !== undefined;
+    c.secrets.delivery === "kubernetes" &&
+    registryToken !== undefined &&
+    c.registry.username !== undefined;
   const registry = new Registry(
     "registry",
     {

@@ -18,7 +18,9 @@ async function runStack(stack: string): Promise<{ h: Harness; outputs: StackOutp
 }
 
 /** The program inside the root Stack resource, as the engine runs it. */
-async function runStackAsEngine(stack: string): Promise<{ h: Harness; outputs: Record<string, unknown> }> {
+async function runStackAsEngine(
+  stack: string,
+): Promise<{ h: Harness; outputs: Record<string, unknown> }> {
   const { config, secretKeys } = stackTestConfig(stack);
   const h = await installMocks({ stack, config, secretKeys });
   const { program } = await import("./program");
@@ -81,7 +83,9 @@ describe("dev stack (embedded default)", () => {
     }
     const ingress = h.one("kubernetes:networking.k8s.io/v1:Ingress", "web-ingress");
     expect(ingress.inputs.spec).not.toHaveProperty("tls");
-    expect(ingress.inputs.metadata.annotations).not.toHaveProperty("cert-manager.io/cluster-issuer");
+    expect(ingress.inputs.metadata.annotations).not.toHaveProperty(
+      "cert-manager.io/cluster-issuer",
+    );
   });
 });
 
@@ -91,7 +95,9 @@ describe("staging stack", () => {
     const images = h.byType("docker:index/image:Image");
     expect(images.map((i) => i.name).sort()).toEqual(["registry-api", "registry-web"]);
     const webImage = h.one("docker:index/image:Image", "registry-web");
-    expect(webImage.inputs.imageName).toMatch(/^ghcr\.io\/monkeytown\/monkeytown-web:[0-9a-f]{12}$/);
+    expect(webImage.inputs.imageName).toMatch(
+      /^ghcr\.io\/monkeytown\/monkeytown-web:[0-9a-f]{12}$/,
+    );
     expect(webImage.inputs.build.args).toMatchObject({
       VITE_APP_NAME: "Monkeytown Staging",
       VITE_ENABLE_DEBUG: "true",
@@ -102,7 +108,10 @@ describe("staging stack", () => {
     expect(containerOf(h.one(DEPLOYMENT, "web-deployment")).image).toMatch(/@sha256:[0-9a-f]{64}$/);
     expect(await valueOf(outputs.images.api)).toMatch(/monkeytown-api@sha256:/);
 
-    expect(envOf(h)).toMatchObject({ NODE_ENV: "staging", APP_URL: "https://staging.monkeytown.app" });
+    expect(envOf(h)).toMatchObject({
+      NODE_ENV: "staging",
+      APP_URL: "https://staging.monkeytown.app",
+    });
     expect(h.one(DEPLOYMENT, "api-deployment").inputs.spec.replicas).toBe(1);
     expect(containerOf(h.one(DEPLOYMENT, "api-deployment")).readinessProbe.periodSeconds).toBe(30);
     const ingress = h.one("kubernetes:networking.k8s.io/v1:Ingress", "web-ingress");
@@ -148,34 +157,55 @@ describe("production stack", () => {
       "monkeytown.dev/color": "blue",
     });
     expect(h.one(DEPLOYMENT, "web-deployment").inputs.spec.replicas).toBe(2);
-    expect(h.byType("kubernetes:policy/v1:PodDisruptionBudget").map((p) => p.name).sort()).toEqual([
-      "api-pdb",
-      "web-pdb",
-    ]);
-    expect(envOf(h)).toMatchObject({ NODE_ENV: "production", ENABLE_DEBUG: "false", LOG_LEVEL: "info" });
+    expect(
+      h
+        .byType("kubernetes:policy/v1:PodDisruptionBudget")
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(["api-pdb", "web-pdb"]);
+    expect(envOf(h)).toMatchObject({
+      NODE_ENV: "production",
+      ENABLE_DEBUG: "false",
+      LOG_LEVEL: "info",
+    });
     expect(
       h.one("kubernetes:networking.k8s.io/v1:Ingress", "web-ingress").inputs.metadata.annotations[
         "cert-manager.io/cluster-issuer"
       ],
     ).toBe("letsencrypt-production");
-    expect(h.resources.some((r) => r.type === "cloudflare:index/ruleset:Ruleset" && r.name.includes("waf"))).toBe(true);
+    expect(
+      h.resources.some(
+        (r) => r.type === "cloudflare:index/ruleset:Ruleset" && r.name.includes("waf"),
+      ),
+    ).toBe(true);
 
     // What would hurt to lose is protected; workloads are not.
     const { h: hs } = await runStackAsEngine("production");
     for (const [type, name] of [
       ["kubernetes:core/v1:Namespace", "namespace"],
       ["kubernetes:core/v1:Secret", "app-secrets-secret"],
-      ["cloudflare:index/dnsRecord:DnsRecord", hs.byType("cloudflare:index/dnsRecord:DnsRecord")[0].name],
+      [
+        "cloudflare:index/dnsRecord:DnsRecord",
+        hs.byType("cloudflare:index/dnsRecord:DnsRecord")[0].name,
+      ],
       ["github:index/branchProtection:BranchProtection", "repository-branch-protection"],
     ]) {
       expect(hs.isProtected(type, name), `${type} ${name}`).toBe(true);
     }
     expect(hs.isProtected(DEPLOYMENT, "api-blue")).toBe(false);
     // Production owns the merge gate: the required checks come from components/repository/checks.ts.
-    const protection = h.one("github:index/branchProtection:BranchProtection", "repository-branch-protection");
-    expect(protection.inputs.requiredStatusChecks[0].contexts).toEqual([...REQUIRED_CHECK_CONTEXTS]);
+    const protection = h.one(
+      "github:index/branchProtection:BranchProtection",
+      "repository-branch-protection",
+    );
+    expect(protection.inputs.requiredStatusChecks[0].contexts).toEqual([
+      ...REQUIRED_CHECK_CONTEXTS,
+    ]);
     expect(protection.inputs.allowsForcePushes).toBe(false);
-    const prodEnv = h.one("github:index/repositoryEnvironment:RepositoryEnvironment", "repository-env-production");
+    const prodEnv = h.one(
+      "github:index/repositoryEnvironment:RepositoryEnvironment",
+      "repository-env-production",
+    );
     expect(prodEnv.inputs.reviewers[0].teams).toEqual([4242]);
   });
 });
@@ -207,7 +237,11 @@ describe("secrets in every stack", () => {
       for (const value of Object.values(TEST_SECRETS)) {
         expect(dump).not.toContain(value);
       }
-      expect(dump).not.toContain(Buffer.from(`monkeytown-bot:${TEST_SECRETS["monkeytown:registryToken"]}`).toString("base64"));
+      expect(dump).not.toContain(
+        Buffer.from(`monkeytown-bot:${TEST_SECRETS["monkeytown:registryToken"]}`).toString(
+          "base64",
+        ),
+      );
     },
   );
 });

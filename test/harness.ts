@@ -100,7 +100,10 @@ export async function installMocks(opts: MockOptions = {}): Promise<Harness> {
           provider: args.provider,
           custom: args.custom ?? true,
         });
-        return { id: `${args.name}-id`, state: mockOutputs({ ...args, inputs: reveal(args.inputs) as Record<string, unknown> }) };
+        return {
+          id: `${args.name}-id`,
+          state: mockOutputs({ ...args, inputs: reveal(args.inputs) as Record<string, unknown> }),
+        };
       },
       call(args) {
         throw new Error(
@@ -160,7 +163,9 @@ export async function installMocks(opts: MockOptions = {}): Promise<Harness> {
       return found;
     },
     dump() {
-      return JSON.stringify(resources.map((r) => ({ type: r.type, name: r.name, inputs: redact(r.rawInputs) })));
+      return JSON.stringify(
+        resources.map((r) => ({ type: r.type, name: r.name, inputs: redact(r.rawInputs) })),
+      );
     },
   };
 }
@@ -170,7 +175,9 @@ const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 function isSecretMarker(v: unknown): v is { value: unknown } {
-  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+  return (
+    typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG
+  );
 }
 
 function mapValues(v: unknown, onSecret: (inner: unknown) => unknown): unknown {

@@ -44,7 +44,10 @@ export const TEST_SECRETS: Record<string, string> = {
 };
 
 /** The full config (plain + operator + secrets) a stack runs with in tests. */
-export function stackTestConfig(stack: string): { config: Record<string, string>; secretKeys: string[] } {
+export function stackTestConfig(stack: string): {
+  config: Record<string, string>;
+  secretKeys: string[];
+} {
   const config = readStackConfig(stack);
   const op = OPERATOR_CONFIG[stack] ?? {};
   if (op.zoneId) {

@@ -51,9 +51,15 @@ describe("ApiService", () => {
       maxReplicas: 10,
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "api" },
     });
-    expect(hpa.metrics[0].resource).toEqual({ name: "cpu", target: { type: "Utilization", averageUtilization: 70 } });
+    expect(hpa.metrics[0].resource).toEqual({
+      name: "cpu",
+      target: { type: "Utilization", averageUtilization: 70 },
+    });
     const pdb = h.one("kubernetes:policy/v1:PodDisruptionBudget", "api-pdb").inputs.spec;
-    expect(pdb).toEqual({ maxUnavailable: 1, selector: { matchLabels: spec.selector.matchLabels } });
+    expect(pdb).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: spec.selector.matchLabels },
+    });
   });
 
   it("gets runtime settings from a ConfigMap and secrets only by secretKeyRef", async () => {
@@ -64,24 +70,41 @@ describe("ApiService", () => {
     const c = h.one(DEPLOYMENT, "api-deployment").inputs.spec.template.spec.containers[0];
     expect(c.envFrom).toEqual([{ configMapRef: { name: "api-env" } }]);
     expect(c.env).toEqual([
-      { name: "JWT_SECRET", valueFrom: { secretKeyRef: { name: "app-secret", key: "JWT_SECRET" } } },
+      {
+        name: "JWT_SECRET",
+        valueFrom: { secretKeyRef: { name: "app-secret", key: "JWT_SECRET" } },
+      },
     ]);
-    expect(h.one("kubernetes:core/v1:ConfigMap", "api-env").inputs.data).toEqual({ PORT: "3000", LOG_LEVEL: "info" });
+    expect(h.one("kubernetes:core/v1:ConfigMap", "api-env").inputs.data).toEqual({
+      PORT: "3000",
+      LOG_LEVEL: "info",
+    });
   });
 
   it("rolls the pods when a runtime setting changes", async () => {
     const a = await build({ env: { LOG_LEVEL: "info" } });
-    const hashA = a.one(DEPLOYMENT, "api-deployment").inputs.spec.template.metadata.annotations["monkeytown.dev/env-sha256"];
+    const hashA = a.one(DEPLOYMENT, "api-deployment").inputs.spec.template.metadata.annotations[
+      "monkeytown.dev/env-sha256"
+    ];
     const b = await build({ env: { LOG_LEVEL: "debug" } });
-    const hashB = b.one(DEPLOYMENT, "api-deployment").inputs.spec.template.metadata.annotations["monkeytown.dev/env-sha256"];
+    const hashB = b.one(DEPLOYMENT, "api-deployment").inputs.spec.template.metadata.annotations[
+      "monkeytown.dev/env-sha256"
+    ];
     expect(hashA).not.toBe(hashB);
   });
 
   it("lets in the ingress controller and Prometheus only; egress DNS and HTTPS", async () => {
     const h = await build();
     const np = h.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "api-netpol").inputs.spec;
-    expect(np.ingress[0].from.map((f: { namespaceSelector: { matchLabels: Record<string, string> } }) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"])).toEqual(["ingress-nginx", "monitoring"]);
-    expect(np.egress.flatMap((e: { ports: { port: number }[] }) => e.ports.map((p) => p.port))).toEqual([53, 53, 443]);
+    expect(
+      np.ingress[0].from.map(
+        (f: { namespaceSelector: { matchLabels: Record<string, string> } }) =>
+          f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
+      ),
+    ).toEqual(["ingress-nginx", "monitoring"]);
+    expect(
+      np.egress.flatMap((e: { ports: { port: number }[] }) => e.ports.map((p) => p.port)),
+    ).toEqual([53, 53, 443]);
   });
 
   describe("blue-green", () => {
@@ -97,16 +120,35 @@ describe("ApiService", () => {
       expect(green.spec).not.toHaveProperty("replicas");
       // The idle colour is the rollback target: it keeps the active colour's minimum.
       expect(blue.spec.replicas).toBe(2);
-      expect(h.one("kubernetes:core/v1:Service", "api-service").inputs.spec.selector["monkeytown.dev/color"]).toBe("green");
-      expect(h.one("kubernetes:core/v1:Service", "api-preview").inputs.spec.selector["monkeytown.dev/color"]).toBe("blue");
-      expect(h.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "api-hpa").inputs.spec.scaleTargetRef.name).toBe("api-green");
+      expect(
+        h.one("kubernetes:core/v1:Service", "api-service").inputs.spec.selector[
+          "monkeytown.dev/color"
+        ],
+      ).toBe("green");
+      expect(
+        h.one("kubernetes:core/v1:Service", "api-preview").inputs.spec.selector[
+          "monkeytown.dev/color"
+        ],
+      ).toBe("blue");
+      expect(
+        h.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "api-hpa").inputs.spec
+          .scaleTargetRef.name,
+      ).toBe("api-green");
       expect(h.byType(DEPLOYMENT).map((d) => d.name)).not.toContain("api-deployment");
     });
 
     it("switching back is the same config change, reversed", async () => {
       const h = await build({ blueGreen: { activeColor: "blue" } });
-      expect(h.one("kubernetes:core/v1:Service", "api-service").inputs.spec.selector["monkeytown.dev/color"]).toBe("blue");
-      expect(h.one("kubernetes:core/v1:Service", "api-preview").inputs.spec.selector["monkeytown.dev/color"]).toBe("green");
+      expect(
+        h.one("kubernetes:core/v1:Service", "api-service").inputs.spec.selector[
+          "monkeytown.dev/color"
+        ],
+      ).toBe("blue");
+      expect(
+        h.one("kubernetes:core/v1:Service", "api-preview").inputs.spec.selector[
+          "monkeytown.dev/color"
+        ],
+      ).toBe("green");
     });
   });
 
@@ -135,7 +177,9 @@ describe("ApiService", () => {
       namespace: "ns",
       secretName: "app",
       delivery: "kubernetes",
-      entries: { JWT_SECRET: secretOutput(pulumi.output("SENTINEL-jwt-value-0123456789abcdef0123")) },
+      entries: {
+        JWT_SECRET: secretOutput(pulumi.output("SENTINEL-jwt-value-0123456789abcdef0123")),
+      },
     });
     new ApiService("api", { ...BASE, secretEnv: secrets.ref });
     await h.settle();

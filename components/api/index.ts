@@ -4,11 +4,12 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   PKG,
   SAFE_ROLLING_UPDATE,
+  appContainer,
+  appPodSpec,
   assertNoProblems,
-  containerResources,
-  containerSecurityContext,
-  httpProbe,
-  podSecurityContext,
+  fromNamespaces,
+  httpServiceSpec,
+  oneAtATimePdbSpec,
   selectorLabels,
   standardLabels,
   validateResources,
@@ -93,7 +94,8 @@ export function validateApiServiceArgs(args: ApiServiceArgs): string[] {
   }
   const a = args.autoscaling;
   if (a) {
-    if (a.minReplicas < 1) problems.push(`autoscaling.minReplicas (${a.minReplicas}) must be at least 1.`);
+    if (a.minReplicas < 1)
+      problems.push(`autoscaling.minReplicas (${a.minReplicas}) must be at least 1.`);
     if (a.minReplicas > a.maxReplicas) {
       problems.push(
         `autoscaling.minReplicas (${a.minReplicas}) is greater than autoscaling.maxReplicas (${a.maxReplicas}): raise maxReplicas or lower minReplicas.`,
@@ -118,9 +120,10 @@ export function validateApiServiceArgs(args: ApiServiceArgs): string[] {
 }
 
 /** The pods one Deployment runs: fixed, or left to the HPA. */
-export function replicaPlan(
-  args: Pick<ApiServiceArgs, "replicas" | "autoscaling">,
-): { replicas?: number; minPods: number } {
+export function replicaPlan(args: Pick<ApiServiceArgs, "replicas" | "autoscaling">): {
+  replicas?: number;
+  minPods: number;
+} {
   if (args.autoscaling) return { minPods: args.autoscaling.minReplicas };
   const replicas = args.replicas ?? API_DEFAULTS.replicas;
   return { replicas, minPods: replicas };
@@ -176,7 +179,9 @@ export class ApiService extends pulumi.ComponentResource {
     // Rolling the pods when a setting changes: the hash of the settings rides on the pod template.
     const envHash = pulumi
       .output(env)
-      .apply((e) => crypto.createHash("sha256").update(JSON.stringify(e)).digest("hex").slice(0, 16));
+      .apply((e) =>
+        crypto.createHash("sha256").update(JSON.stringify(e)).digest("hex").slice(0, 16),
+      );
 
     const secretEnv = args.secretEnv
       ? args.secretEnv.keys.map((key) => ({
@@ -187,27 +192,22 @@ export class ApiService extends pulumi.ComponentResource {
 
     const podTemplate = (image: pulumi.Input<string>, podLabels: Record<string, string>) => ({
       metadata: { labels: podLabels, annotations: { "monkeytown.dev/env-sha256": envHash } },
-      spec: {
-        automountServiceAccountToken: false,
-        securityContext: podSecurityContext(),
-        imagePullSecrets: args.imagePullSecrets?.map((n) => ({ name: n })),
-        containers: [
-          {
+      spec: appPodSpec(
+        [
+          appContainer({
             name: "api",
             image,
-            imagePullPolicy: "IfNotPresent",
-            ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+            port,
+            resources,
+            probeIntervalSeconds: interval,
             envFrom: [{ configMapRef: { name: this.envConfigMap.metadata.name } }],
             env: secretEnv,
-            securityContext: containerSecurityContext(),
-            resources: containerResources(resources),
-            livenessProbe: httpProbe("/health", "http", interval),
-            readinessProbe: httpProbe("/ready", "http", interval, { initialDelaySeconds: 2 }),
             volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-          },
+          }),
         ],
-        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "128Mi" } }],
-      },
+        [{ name: "tmp", emptyDir: { sizeLimit: "128Mi" } }],
+        args.imagePullSecrets,
+      ),
     });
 
     const plan = replicaPlan(args);
@@ -263,11 +263,7 @@ export class ApiService extends pulumi.ComponentResource {
         `${name}-preview`,
         {
           metadata: meta("-preview"),
-          spec: {
-            type: "ClusterIP",
-            selector: { ...base, [COLOR_LABEL]: idle },
-            ports: [{ name: "http", port: this.servicePort, targetPort: "http", protocol: "TCP" }],
-          },
+          spec: httpServiceSpec({ ...base, [COLOR_LABEL]: idle }, this.servicePort),
         },
         { parent: this },
       );
@@ -278,11 +274,7 @@ export class ApiService extends pulumi.ComponentResource {
       `${name}-service`,
       {
         metadata: meta(""),
-        spec: {
-          type: "ClusterIP",
-          selector: activeSelector,
-          ports: [{ name: "http", port: this.servicePort, targetPort: "http", protocol: "TCP" }],
-        },
+        spec: httpServiceSpec(activeSelector, this.servicePort),
       },
       { parent: this },
     );
@@ -295,7 +287,11 @@ export class ApiService extends pulumi.ComponentResource {
         {
           metadata: meta(""),
           spec: {
-            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: activeDeploymentName },
+            scaleTargetRef: {
+              apiVersion: "apps/v1",
+              kind: "Deployment",
+              name: activeDeploymentName,
+            },
             minReplicas: a.minReplicas,
             maxReplicas: a.maxReplicas,
             metrics: [
@@ -323,7 +319,7 @@ export class ApiService extends pulumi.ComponentResource {
         {
           metadata: meta(""),
           // Both colours in blue-green: the idle one is the rollback target and must survive drains too.
-          spec: { maxUnavailable: 1, selector: { matchLabels: base } },
+          spec: oneAtATimePdbSpec(base),
         },
         { parent: this },
       );
@@ -339,17 +335,17 @@ export class ApiService extends pulumi.ComponentResource {
           ingress: [
             {
               // Public traffic arrives only through the ingress controller; Prometheus scrapes /metrics.
-              from: [
-                { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.ingressNamespace ?? API_DEFAULTS.ingressNamespace } } },
-                { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.monitoringNamespace ?? API_DEFAULTS.monitoringNamespace } } },
-              ],
+              from: fromNamespaces(
+                args.ingressNamespace ?? API_DEFAULTS.ingressNamespace,
+                args.monitoringNamespace ?? API_DEFAULTS.monitoringNamespace,
+              ),
               ports: [{ port: "http", protocol: "TCP" }],
             },
           ],
           egress: [
             {
               // DNS.
-              to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }],
+              to: fromNamespaces("kube-system"),
               ports: [
                 { port: 53, protocol: "UDP" },
                 { port: 53, protocol: "TCP" },

@@ -3,6 +3,7 @@
  * every workload gets the same restricted settings and tests can check them without mocks.
  */
 import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
 
 /** The package prefix of every component type token. */
 export const PKG = "monkeytown";
@@ -33,7 +34,9 @@ export function standardLabels(
 }
 
 /** Pod-level security context: non-root, fixed uid/gid, RuntimeDefault seccomp. */
-export function podSecurityContext(uid: number = APP_UID): k8s.types.input.core.v1.PodSecurityContext {
+export function podSecurityContext(
+  uid: number = APP_UID,
+): k8s.types.input.core.v1.PodSecurityContext {
   return {
     runAsNonRoot: true,
     runAsUser: uid,
@@ -124,7 +127,9 @@ export function validateResources(spec: ResourceSpec, argName: string): string[]
   return problems;
 }
 
-export function containerResources(spec: ResourceSpec): k8s.types.input.core.v1.ResourceRequirements {
+export function containerResources(
+  spec: ResourceSpec,
+): k8s.types.input.core.v1.ResourceRequirements {
   return {
     requests: { cpu: spec.requests.cpu, memory: spec.requests.memory },
     limits: { cpu: spec.limits.cpu, memory: spec.limits.memory },
@@ -142,4 +147,80 @@ export function assertNoProblems(component: string, problems: readonly string[])
   if (problems.length > 0) {
     throw new Error(`${component}: invalid arguments:\n  - ${problems.join("\n  - ")}`);
   }
+}
+
+/** One application container: what the web and API workloads have in common. */
+export interface AppContainerSpec {
+  readonly name: string;
+  readonly image: pulumi.Input<string>;
+  /** Unprivileged container port, exposed as the named port `http`. */
+  readonly port: number;
+  readonly resources: ResourceSpec;
+  /** Probe period, seconds; liveness on `/health`, readiness on `/ready`. */
+  readonly probeIntervalSeconds: number;
+  readonly env?: k8s.types.input.core.v1.EnvVar[];
+  readonly envFrom?: k8s.types.input.core.v1.EnvFromSource[];
+  readonly volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
+}
+
+/** A hardened container: non-root, read-only root, no capabilities, requests and limits, probes. */
+export function appContainer(spec: AppContainerSpec): k8s.types.input.core.v1.Container {
+  return {
+    name: spec.name,
+    image: spec.image,
+    imagePullPolicy: "IfNotPresent",
+    ports: [{ name: "http", containerPort: spec.port, protocol: "TCP" }],
+    envFrom: spec.envFrom,
+    env: spec.env,
+    securityContext: containerSecurityContext(),
+    resources: containerResources(spec.resources),
+    livenessProbe: httpProbe("/health", "http", spec.probeIntervalSeconds),
+    readinessProbe: httpProbe("/ready", "http", spec.probeIntervalSeconds, {
+      initialDelaySeconds: 2,
+    }),
+    volumeMounts: spec.volumeMounts,
+  };
+}
+
+/** A hardened pod: no service-account token, the restricted pod security context. */
+export function appPodSpec(
+  containers: k8s.types.input.core.v1.Container[],
+  volumes: k8s.types.input.core.v1.Volume[],
+  imagePullSecrets?: pulumi.Input<string>[],
+): k8s.types.input.core.v1.PodSpec {
+  return {
+    automountServiceAccountToken: false,
+    securityContext: podSecurityContext(),
+    imagePullSecrets: imagePullSecrets?.map((name) => ({ name })),
+    containers,
+    volumes,
+  };
+}
+
+/** A ClusterIP Service spec sending `port` to the pods' named port `http`. */
+export function httpServiceSpec(
+  selector: Record<string, string>,
+  port = 80,
+): k8s.types.input.core.v1.ServiceSpec {
+  return {
+    type: "ClusterIP",
+    selector,
+    ports: [{ name: "http", port, targetPort: "http", protocol: "TCP" }],
+  };
+}
+
+/** A PodDisruptionBudget spec that lets one pod go at a time (below any HPA minimum of 2+). */
+export function oneAtATimePdbSpec(
+  selector: Record<string, string>,
+): k8s.types.input.policy.v1.PodDisruptionBudgetSpec {
+  return { maxUnavailable: 1, selector: { matchLabels: selector } };
+}
+
+/** NetworkPolicy peers: every pod of the named namespaces. */
+export function fromNamespaces(
+  ...names: string[]
+): k8s.types.input.networking.v1.NetworkPolicyPeer[] {
+  return names.map((name) => ({
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } },
+  }));
 }

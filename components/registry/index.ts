@@ -61,10 +61,17 @@ export function validateRegistryArgs(args: RegistryArgs): string[] {
     }
   }
   if (push && (args.username === undefined || args.password === undefined)) {
-    problems.push("push is on but username or password is missing: set registry.username and the secret registryToken.");
+    problems.push(
+      "push is on but username or password is missing: set registry.username and the secret registryToken.",
+    );
   }
-  if (args.pullSecretNamespace !== undefined && (args.username === undefined || args.password === undefined)) {
-    problems.push("pullSecretNamespace is set but username or password is missing: a pull secret needs both.");
+  if (
+    args.pullSecretNamespace !== undefined &&
+    (args.username === undefined || args.password === undefined)
+  ) {
+    problems.push(
+      "pullSecretNamespace is set but username or password is missing: a pull secret needs both.",
+    );
   }
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(args.tag)) {
     problems.push(`tag "${args.tag}" is not a valid image tag.`);

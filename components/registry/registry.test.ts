@@ -5,7 +5,11 @@ import { secretOutput } from "../secrets";
 import { dockerConfigJson, validateRegistryArgs, type RegistryArgs } from "./index";
 
 const TOKEN = "ghp_SENTINEL0123456789abcdefghij";
-const BUILD = { context: "docker/web", dockerfile: "docker/Dockerfile.web", args: { NGINX_IMAGE: "nginx:1.27-alpine" } };
+const BUILD = {
+  context: "docker/web",
+  dockerfile: "docker/Dockerfile.web",
+  args: { NGINX_IMAGE: "nginx:1.27-alpine" },
+};
 
 describe("Registry", () => {
   it("passes referenced images through and builds nothing (dev)", async () => {
@@ -35,9 +39,15 @@ describe("Registry", () => {
     await h.settle();
     const image = h.one("docker:index/image:Image", "registry-web").inputs;
     expect(image.imageName).toBe("ghcr.io/acme/monkeytown-web:0123456789ab");
-    expect(image.build).toMatchObject({ context: "docker/web", dockerfile: "docker/Dockerfile.web", args: { NGINX_IMAGE: "nginx:1.27-alpine" } });
+    expect(image.build).toMatchObject({
+      context: "docker/web",
+      dockerfile: "docker/Dockerfile.web",
+      args: { NGINX_IMAGE: "nginx:1.27-alpine" },
+    });
     expect(image.registry).toMatchObject({ server: "ghcr.io", username: "bot" });
-    expect(await valueOf(r.imageRefs.web)).toMatch(/^ghcr\.io\/acme\/monkeytown-web@sha256:[0-9a-f]{64}$/);
+    expect(await valueOf(r.imageRefs.web)).toMatch(
+      /^ghcr\.io\/acme\/monkeytown-web@sha256:[0-9a-f]{64}$/,
+    );
     expect(h.dump()).not.toContain(TOKEN);
   });
 
@@ -64,7 +74,13 @@ describe("Registry", () => {
   });
 
   it("refuses what cannot work, naming the argument and the fix", () => {
-    const args: RegistryArgs = { owner: "acme", tag: "bad tag", push: true, images: { web: {} }, pullSecretNamespace: "ns" };
+    const args: RegistryArgs = {
+      owner: "acme",
+      tag: "bad tag",
+      push: true,
+      images: { web: {} },
+      pullSecretNamespace: "ns",
+    };
     expect(validateRegistryArgs(args)).toEqual([
       "images.web has no ref and no build: give a ref, or a build with push enabled.",
       "push is on but username or password is missing: set registry.username and the secret registryToken.",

@@ -58,7 +58,8 @@ export function validateSecretsArgs(args: SecretsArgs): string[] {
   const keys = Object.keys(args.entries);
   if (keys.length === 0) problems.push("entries is empty: give at least one variable.");
   for (const key of keys) {
-    if (!/^[A-Z_][A-Z0-9_]*$/.test(key)) problems.push(`entries key "${key}" must be UPPER_SNAKE_CASE.`);
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(key))
+      problems.push(`entries key "${key}" must be UPPER_SNAKE_CASE.`);
     if (args.delivery === "kubernetes" && args.entries[key] === undefined) {
       problems.push(
         `entries.${key} has no value but delivery is "kubernetes": set its secret config or use delivery "external".`,

@@ -44,7 +44,10 @@ describe("Secrets", () => {
       namespace: "ns",
       secretName: "monkeytown-app",
       delivery: "kubernetes",
-      entries: { JWT_SECRET: secretOutput(pulumi.output(JWT)), SENTRY_DSN: secretOutput(pulumi.output("https://SENTINEL@sentry.io/1")) },
+      entries: {
+        JWT_SECRET: secretOutput(pulumi.output(JWT)),
+        SENTRY_DSN: secretOutput(pulumi.output("https://SENTINEL@sentry.io/1")),
+      },
       githubEnvironments: [{ repository: "monkeytown", environment: "staging" }],
     });
     await h.settle();

@@ -4,11 +4,12 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   PKG,
   SAFE_ROLLING_UPDATE,
+  appContainer,
+  appPodSpec,
   assertNoProblems,
-  containerResources,
-  containerSecurityContext,
-  httpProbe,
-  podSecurityContext,
+  fromNamespaces,
+  httpServiceSpec,
+  oneAtATimePdbSpec,
   selectorLabels,
   standardLabels,
   validateResources,
@@ -158,20 +159,14 @@ export class WebService extends pulumi.ComponentResource {
               labels,
               annotations: { "monkeytown.dev/nginx-conf-sha256": confHash },
             },
-            spec: {
-              automountServiceAccountToken: false,
-              securityContext: podSecurityContext(),
-              imagePullSecrets: args.imagePullSecrets?.map((n) => ({ name: n })),
-              containers: [
-                {
+            spec: appPodSpec(
+              [
+                appContainer({
                   name: "nginx",
                   image: args.image,
-                  imagePullPolicy: "IfNotPresent",
-                  ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
-                  securityContext: containerSecurityContext(),
-                  resources: containerResources(resources),
-                  livenessProbe: httpProbe("/health", "http", interval),
-                  readinessProbe: httpProbe("/ready", "http", interval, { initialDelaySeconds: 2 }),
+                  port,
+                  resources,
+                  probeIntervalSeconds: interval,
                   volumeMounts: [
                     {
                       name: "nginx-conf",
@@ -181,13 +176,14 @@ export class WebService extends pulumi.ComponentResource {
                     },
                     { name: "run", mountPath: runDir },
                   ],
-                },
+                }),
               ],
-              volumes: [
+              [
                 { name: "nginx-conf", configMap: { name: this.configMap.metadata.name } },
                 { name: "run", emptyDir: { sizeLimit: "64Mi" } },
               ],
-            },
+              args.imagePullSecrets,
+            ),
           },
         },
       },
@@ -198,11 +194,7 @@ export class WebService extends pulumi.ComponentResource {
       `${name}-service`,
       {
         metadata: meta(""),
-        spec: {
-          type: "ClusterIP",
-          selector,
-          ports: [{ name: "http", port: this.servicePort, targetPort: "http", protocol: "TCP" }],
-        },
+        spec: httpServiceSpec(selector, this.servicePort),
       },
       { parent: this },
     );
@@ -217,16 +209,7 @@ export class WebService extends pulumi.ComponentResource {
           policyTypes: ["Ingress", "Egress"],
           ingress: [
             {
-              from: [
-                {
-                  namespaceSelector: {
-                    matchLabels: {
-                      "kubernetes.io/metadata.name":
-                        args.ingressNamespace ?? WEB_DEFAULTS.ingressNamespace,
-                    },
-                  },
-                },
-              ],
+              from: fromNamespaces(args.ingressNamespace ?? WEB_DEFAULTS.ingressNamespace),
               ports: [{ port: "http", protocol: "TCP" }],
             },
           ],
@@ -242,7 +225,7 @@ export class WebService extends pulumi.ComponentResource {
         `${name}-pdb`,
         {
           metadata: meta(""),
-          spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+          spec: oneAtATimePdbSpec(selector),
         },
         { parent: this },
       );

@@ -64,7 +64,10 @@ describe("WebService", () => {
     expect(c.livenessProbe.httpGet).toEqual({ path: "/health", port: "http" });
     expect(c.readinessProbe.httpGet).toEqual({ path: "/ready", port: "http" });
     expect(c.livenessProbe.periodSeconds).toBe(10);
-    expect(spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    expect(spec.strategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
     expect(spec.replicas).toBe(1);
   });
 
@@ -72,13 +75,21 @@ describe("WebService", () => {
     const h = await build({ port: 8081 });
     const cm = h.one("kubernetes:core/v1:ConfigMap", "web-nginx").inputs;
     expect(cm.data["nginx.conf"]).toBe(renderNginxConfig({ port: 8081 }));
-    for (const directive of ["server_tokens off;", "gzip on;", "location = /health", "location = /ready", "try_files $uri /index.html;"]) {
+    for (const directive of [
+      "server_tokens off;",
+      "gzip on;",
+      "location = /health",
+      "location = /ready",
+      "try_files $uri /index.html;",
+    ]) {
       expect(cm.data["nginx.conf"]).toContain(directive);
     }
-    const hashA = deployment(h).spec.template.metadata.annotations["monkeytown.dev/nginx-conf-sha256"];
+    const hashA =
+      deployment(h).spec.template.metadata.annotations["monkeytown.dev/nginx-conf-sha256"];
 
     const h2 = await build({ port: 8082 });
-    const hashB = deployment(h2).spec.template.metadata.annotations["monkeytown.dev/nginx-conf-sha256"];
+    const hashB =
+      deployment(h2).spec.template.metadata.annotations["monkeytown.dev/nginx-conf-sha256"];
     expect(hashA).toMatch(/^[0-9a-f]{16}$/);
     expect(hashB).not.toBe(hashA);
   });
@@ -98,7 +109,10 @@ describe("WebService", () => {
     expect((await build()).byType("kubernetes:policy/v1:PodDisruptionBudget")).toHaveLength(0);
     const h = await build({ replicas: 3 });
     const pdb = h.one("kubernetes:policy/v1:PodDisruptionBudget", "web-pdb").inputs.spec;
-    expect(pdb).toEqual({ maxUnavailable: 1, selector: { matchLabels: deployment(h).spec.selector.matchLabels } });
+    expect(pdb).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: deployment(h).spec.selector.matchLabels },
+    });
   });
 
   it("routes /api and /ws to the API on the site's Ingress, with TLS from the issuer", async () => {
@@ -114,7 +128,12 @@ describe("WebService", () => {
     });
     const ing = h.one("kubernetes:networking.k8s.io/v1:Ingress", "web-ingress").inputs;
     expect(ing.spec.tls).toEqual([{ hosts: ["app.example.com"], secretName: "web-tls" }]);
-    const paths = ing.spec.rules[0].http.paths.map((p: { path: string; backend: { service: { name: string } } }) => [p.path, p.backend.service.name]);
+    const paths = ing.spec.rules[0].http.paths.map(
+      (p: { path: string; backend: { service: { name: string } } }) => [
+        p.path,
+        p.backend.service.name,
+      ],
+    );
     expect(paths).toEqual([
       ["/api", "api"],
       ["/ws", "api"],
@@ -131,7 +150,10 @@ describe("WebService", () => {
       validateWebServiceArgs({
         ...BASE,
         replicas: 0,
-        resources: { requests: { cpu: "300m", memory: "64Mi" }, limits: { cpu: "200m", memory: "32Mi" } },
+        resources: {
+          requests: { cpu: "300m", memory: "64Mi" },
+          limits: { cpu: "200m", memory: "32Mi" },
+        },
       }),
     ).toEqual([
       "replicas (0) must be a whole number of at least 1.",

@@ -51,15 +51,17 @@ function toolchainPath(): string {
 }
 
 const sandbox = fs.mkdtempSync(path.join(os.tmpdir(), "monkeytown-bench-preview-"));
+// Render mode: KUBECONFIG must be unset (pulumi-kubernetes#3498; an empty one is rejected too).
+const inherited: NodeJS.ProcessEnv = { ...process.env };
+delete inherited.KUBECONFIG;
 const env: NodeJS.ProcessEnv = {
-  ...process.env,
+  ...inherited,
   PATH: toolchainPath(),
   PULUMI_HOME: path.join(sandbox, "home"),
   PULUMI_BACKEND_URL: `file://${path.join(sandbox, "state")}`,
   PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE,
   PULUMI_SKIP_UPDATE_CHECK: "true",
   PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-  KUBECONFIG: "/dev/null",
 };
 fs.mkdirSync(path.join(sandbox, "home"));
 fs.mkdirSync(path.join(sandbox, "state"));

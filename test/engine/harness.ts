@@ -104,6 +104,7 @@ export class Sandbox {
       PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE,
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      PULUMI_NODEJS_TRANSPILE_ONLY: "true",
       ...extra,
     };
   }

@@ -272,6 +272,34 @@ describe("the program with bad configuration", () => {
   });
 });
 
+describe("plain and secret problems together", () => {
+  it("a bad plain value and a short secret are reported in one message", async () => {
+    const { config, secretKeys } = stackTestConfig("staging");
+    const web = JSON.parse(config["monkeytown:web"]) as Record<string, unknown>;
+    config["monkeytown:web"] = JSON.stringify({ ...web, replicas: 0 });
+    config["monkeytown:jwtSecret"] = "short-SENTINEL-secret";
+    const h = await installMocks({ stack: "staging", config, secretKeys });
+    const { program } = await import("../stacks/program");
+    const error = (await program().then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error;
+    expect(error.message).toContain('Pulumi.staging.yaml (stack "staging"): 2 problems');
+    expect(error.message).toContain("monkeytown:web.replicas: Too small");
+    expect(error.message).toContain("monkeytown:jwtSecret: must be at least 32 characters long");
+    expect(error.message).not.toContain("short-SENTINEL-secret");
+    await h.settle();
+    expect(h.resources).toHaveLength(0);
+  });
+
+  it("without a valid plain config, only the format of set secrets is checked", () => {
+    expect(validateSecretValues(undefined, {})).toEqual([]);
+    expect(validateSecretValues(undefined, { sentryDsn: "http://x" }).map((p) => p.key)).toEqual([
+      "sentryDsn",
+    ]);
+  });
+});
+
 describe(".env.example", () => {
   it("lists every runtime setting of the app schema, with no values", () => {
     const text = fs.readFileSync(path.join(PROJECT_ROOT, ".env.example"), "utf8");

@@ -215,9 +215,6 @@ export async function loadStackConfig(): Promise<LoadedConfig> {
     }
   }
 
-  const parsed = parseStackConfig({ plain, secretKeys }, stack);
-  if (!parsed.ok) throw new pulumi.RunError(formatProblems(parsed.problems, stack));
-
   const secrets: Record<string, pulumi.Output<string>> = {};
   const values: Record<string, string | undefined> = {};
   for (const key of SECRET_KEY_NAMES) {
@@ -225,12 +222,17 @@ export async function loadStackConfig(): Promise<LoadedConfig> {
     secrets[key] = cfg.requireSecret(key);
     values[key] = await resolved(secrets[key]);
   }
-  const secretProblems = validateSecretValues(parsed.config, values).map((p) => ({
-    key: `${NAMESPACE}:${p.key}`,
-    message: p.message,
-    fix: `${p.fix} -s ${stack}`,
-  }));
-  if (secretProblems.length > 0) throw new pulumi.RunError(formatProblems(secretProblems, stack));
+
+  // Every problem at once: the plain keys, and the secrets (their format always; whether they are
+  // required only once the plain config is valid, since that depends on it).
+  const parsed = parseStackConfig({ plain, secretKeys }, stack);
+  const secretProblems = validateSecretValues(parsed.ok ? parsed.config : undefined, values).map(
+    (p) => ({ key: `${NAMESPACE}:${p.key}`, message: p.message, fix: `${p.fix} -s ${stack}` }),
+  );
+  const problems = [...(parsed.ok ? [] : parsed.problems), ...secretProblems];
+  if (!parsed.ok || problems.length > 0) {
+    throw new pulumi.RunError(formatProblems(problems, stack));
+  }
 
   return { stack, config: parsed.config, secrets };
 }

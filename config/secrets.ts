@@ -113,9 +113,10 @@ export type AppSettings = z.infer<typeof appSettingsSchema>;
 /**
  * Check secret values without ever echoing them. `values` holds the resolved secrets that are set
  * (undefined when absent); returns one message per problem, each naming the key and the fix.
+ * Without a (valid) `config`, only the format of the secrets that are set is checked.
  */
 export function validateSecretValues(
-  config: StackConfig,
+  config: StackConfig | undefined,
   values: Readonly<Record<string, string | undefined>>,
 ): { key: string; message: string; fix: string }[] {
   const problems: { key: string; message: string; fix: string }[] = [];
@@ -123,7 +124,7 @@ export function validateSecretValues(
     const value = values[spec.key];
     const setCmd = `pulumi config set --secret monkeytown:${spec.key} <value>`;
     if (value === undefined) {
-      if (spec.requiredWhen(config)) {
+      if (config !== undefined && spec.requiredWhen(config)) {
         problems.push({
           key: spec.key,
           message: `is required (${spec.description}) but not set`,

@@ -40,6 +40,10 @@ POLICY_CONFIG="policy/config/$STACK.json"
 [ -f "$POLICY_CONFIG" ] || fail "$POLICY_CONFIG is missing: every stack needs its policy config"
 
 bash scripts/ensure-deps.sh || fail "installing the npm dependencies failed (npm ci in . and policy/): see above"
+# The provider goes into $PULUMI_HOME/plugins rather than on PATH, so the engine does not warn
+# "using pulumi-resource-kubernetes from $PATH" on every run.
+export PULUMI_HOME="${PULUMI_HOME:-$HOME/.pulumi}"
+export PULUMI_TOOLCHAIN_LINK_PLUGINS="${PULUMI_TOOLCHAIN_LINK_PLUGINS:-1}"
 if ! toolchain_env="$(bash scripts/pulumi-toolchain.sh)"; then
   fail "the Pulumi toolchain is not available (see above); 'npm run toolchain' builds it (Go >= 1.25 and the Go module proxy needed)"
 fi

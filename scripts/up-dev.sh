@@ -28,6 +28,10 @@ fail() { printf 'up:dev: ERROR: %s\n' "$*" >&2; exit 1; }
 
 bash scripts/ensure-deps.sh || fail "installing the npm dependencies failed (npm ci in . and policy/): see above"
 
+# The provider goes into $PULUMI_HOME/plugins rather than on PATH, so the engine does not warn
+# "using pulumi-resource-kubernetes from $PATH" on every run.
+export PULUMI_HOME="${PULUMI_HOME:-$HOME/.pulumi}"
+export PULUMI_TOOLCHAIN_LINK_PLUGINS="${PULUMI_TOOLCHAIN_LINK_PLUGINS:-1}"
 if ! toolchain_env="$(bash scripts/pulumi-toolchain.sh)"; then
   fail "the Pulumi toolchain is not available (see the lines above for what failed). It needs:
   - Go >= 1.25 and a reachable Go module proxy, to build pulumi v3.259.0, the Node.js language host

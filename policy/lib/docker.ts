@@ -104,3 +104,16 @@ export function dockerContainer(resourceName: string, props: unknown): DockerCon
 export function describeDocker(c: DockerContainer): string {
   return `docker.Container "${c.name}"`;
 }
+
+/**
+ * `securityOpts` as lower-cased [key, value] pairs: Docker accepts both `key=value` and the older
+ * `key:value` (`apparmor:unconfined`, `label:disable`); `label=type:spc_t` keeps its inner colon.
+ */
+export function dockerSecurityOpts(c: DockerContainer): [string, string][] | Unknown {
+  if (c.securityOpts === UNKNOWN) return UNKNOWN;
+  return c.securityOpts.map((o): [string, string] => {
+    const t = o.trim();
+    const i = t.search(/[=:]/);
+    return i < 0 ? [t.toLowerCase(), ""] : [t.slice(0, i).toLowerCase(), t.slice(i + 1).trim()];
+  });
+}

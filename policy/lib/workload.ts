@@ -83,6 +83,7 @@ export interface EffectiveSecurityContext {
   allowPrivilegeEscalation: Maybe<boolean>;
   privileged: Maybe<boolean>;
   readOnlyRootFilesystem: Maybe<boolean>;
+  procMount: Maybe<string>;
   capabilitiesAdd: string[] | Unknown;
   capabilitiesDrop: string[] | Unknown;
 }
@@ -192,6 +193,7 @@ export function effectiveSecurityContext(
     allowPrivilegeEscalation: bool(field(containerSc, "allowPrivilegeEscalation")),
     privileged: bool(field(containerSc, "privileged")),
     readOnlyRootFilesystem: bool(field(containerSc, "readOnlyRootFilesystem")),
+    procMount: str(field(containerSc, "procMount")),
     capabilitiesAdd: caps === UNKNOWN ? UNKNOWN : strings(field(caps, "add")),
     capabilitiesDrop: caps === UNKNOWN ? UNKNOWN : strings(field(caps, "drop")),
   };
@@ -307,4 +309,36 @@ export function podVolumes(w: Workload): Record<string, unknown>[] | Unknown {
     if (o !== undefined && o !== UNKNOWN) out.push(o);
   }
   return out;
+}
+
+/** One place a securityContext is written: the pod's, or one container's own. */
+export interface SecurityContextSite {
+  /** `Deployment "web"` for the pod, `Deployment "web", container "nginx"` for a container. */
+  subject: string;
+  /** `spec.securityContext` or `securityContext`, for messages. */
+  path: string;
+  /** The securityContext as written there (no pod/container precedence applied). */
+  sc: Maybe<Record<string, unknown>>;
+}
+
+/**
+ * The pod's securityContext and every container's own (init and ephemeral included), as written.
+ * For the Pod Security controls that hold every level to the same values (seLinuxOptions,
+ * appArmorProfile, windowsOptions): a bad pod-level value is reported once, on the pod, even where
+ * each container overrides it, as Pod Security admission and Kyverno do. An unknown container list
+ * yields the pod's site only.
+ */
+export function securityContextSites(w: Workload): SecurityContextSite[] {
+  const sites: SecurityContextSite[] = [
+    { subject: describeWorkload(w), path: "spec.securityContext", sc: w.podSecurityContext },
+  ];
+  if (w.containers === UNKNOWN) return sites;
+  for (const c of w.containers) {
+    sites.push({
+      subject: describeContainer(w, c),
+      path: "securityContext",
+      sc: obj(c.spec["securityContext"]),
+    });
+  }
+  return sites;
 }

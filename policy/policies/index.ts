@@ -3,6 +3,8 @@
  * Each factory returns a fresh policy object.
  */
 import type { Policies } from "@pulumi/policy";
+import { disallowHostProcess } from "./disallow-host-process";
+import { disallowProcMount } from "./disallow-proc-mount";
 import { dropAllCapabilities } from "./drop-all-capabilities";
 import { hpaNoFixedReplicas } from "./hpa-no-fixed-replicas";
 import { imagePinned } from "./image-pinned";
@@ -19,6 +21,10 @@ import { pdbForReplicatedWorkloads } from "./pdb-for-replicated-workloads";
 import { probesConfigured } from "./probes-configured";
 import { readOnlyRootFilesystem } from "./read-only-root-filesystem";
 import { resourceLimits } from "./resource-limits";
+import { restrictApparmor } from "./restrict-apparmor";
+import { restrictSelinux } from "./restrict-selinux";
+import { restrictSysctls } from "./restrict-sysctls";
+import { restrictVolumeTypes } from "./restrict-volume-types";
 import { seccompRuntimeDefault } from "./seccomp-runtime-default";
 import { secretDataAsPulumiSecret } from "./secret-data-as-pulumi-secret";
 import { waiverValid } from "./waiver-valid";
@@ -36,6 +42,12 @@ const rules = [
   dropAllCapabilities(),
   noHostAccess(),
   seccompRuntimeDefault(),
+  disallowProcMount(),
+  restrictSysctls(),
+  restrictSelinux(),
+  restrictApparmor(),
+  disallowHostProcess(),
+  restrictVolumeTypes(),
   imagePinned(),
   probesConfigured(),
   noLoadBalancer(),

@@ -9,6 +9,7 @@ import {
   hardenedPodSpec,
   messagesOf,
   resourceOf,
+  withPodAnnotations,
   withSc,
   workload,
 } from "./helpers";
@@ -171,6 +172,89 @@ const CASES: Case[] = [
       /container "web": image "nginx" has no tag/,
     ],
   },
+  {
+    rule: "disallow-proc-mount",
+    behaviour: "an init container unmasks /proc",
+    podSpec: () => init(withSc(web(), { procMount: "Unmasked" })),
+    expected: [/init container "migrate" sets securityContext.procMount: "Unmasked"/],
+  },
+  {
+    rule: "restrict-sysctls",
+    behaviour: "the pod sets a safe sysctl and an unsafe one",
+    podSpec: () =>
+      hardenedPodSpec({
+        securityContext: {
+          ...hardenedPodSpec().securityContext,
+          sysctls: [
+            { name: "net.ipv4.tcp_syncookies", value: "1" },
+            { name: "kernel.msgmax", value: "65536" },
+          ],
+        },
+      }),
+    expected: [/sets sysctl "kernel.msgmax" in spec.securityContext.sysctls/],
+  },
+  {
+    rule: "restrict-selinux",
+    behaviour: "the pod runs as spc_t and a container sets an SELinux user and role",
+    podSpec: () =>
+      hardenedPodSpec({
+        securityContext: {
+          ...hardenedPodSpec().securityContext,
+          seLinuxOptions: { type: "spc_t", level: "s0:c123,c456" },
+        },
+        containers: [
+          withSc(web(), {
+            seLinuxOptions: { type: "container_t", user: "system_u", role: "system_r" },
+          }),
+        ],
+      }),
+    expected: [
+      /"web" sets spec.securityContext.seLinuxOptions type "spc_t"\. .*Fix: remove type/,
+      /container "web" sets securityContext.seLinuxOptions user "system_u", role "system_r"\. .*Fix: remove user and role/,
+    ],
+  },
+  {
+    rule: "restrict-apparmor",
+    behaviour: "a container runs Unconfined under a pod-level RuntimeDefault",
+    podSpec: () =>
+      hardenedPodSpec({
+        securityContext: {
+          ...hardenedPodSpec().securityContext,
+          appArmorProfile: { type: "RuntimeDefault" },
+        },
+        containers: [withSc(web(), { appArmorProfile: { type: "Unconfined" } })],
+      }),
+    expected: [/container "web" sets securityContext.appArmorProfile.type: "Unconfined"/],
+  },
+  {
+    rule: "disallow-host-process",
+    behaviour: "the pod and an init container ask for a Windows HostProcess",
+    podSpec: () => ({
+      ...init(withSc(web(), { windowsOptions: { hostProcess: true } })),
+      securityContext: {
+        ...hardenedPodSpec().securityContext,
+        windowsOptions: { hostProcess: true, runAsUserName: "NT AUTHORITY\\SYSTEM" },
+      },
+    }),
+    expected: [
+      /"web" sets spec.securityContext.windowsOptions.hostProcess: true/,
+      /init container "migrate" sets securityContext.windowsOptions.hostProcess: true/,
+    ],
+  },
+  {
+    rule: "restrict-volume-types",
+    behaviour: "the pod mounts a gitRepo and an NFS share next to allowed volumes",
+    podSpec: () =>
+      hardenedPodSpec({
+        volumes: [
+          { name: "config", configMap: { name: "web" } },
+          { name: "repo", gitRepo: { repository: "https://github.com/monkeytown/site.git" } },
+          { name: "share", nfs: { server: "nfs.internal", path: "/exports/web" } },
+          { name: "tmp", emptyDir: {} },
+        ],
+      }),
+    expected: [/uses a gitRepo volume \("repo"\)/, /uses a nfs volume \("share"\)/],
+  },
 ];
 
 describe.each(CASES)("$rule fails when $behaviour", ({ rule, podSpec, expected }) => {
@@ -286,6 +370,209 @@ describe("pod-level settings and container overrides", () => {
   });
 });
 
+const POD_SECURITY_RULES = [
+  "disallow-proc-mount",
+  "restrict-sysctls",
+  "restrict-selinux",
+  "restrict-apparmor",
+  "disallow-host-process",
+  "restrict-volume-types",
+] as const;
+
+/** Every value the Pod Security rules accept, at pod level and in each kind of container. */
+function allowedValuesPodSpec(): PodSpec {
+  const sc = {
+    procMount: "Default",
+    seLinuxOptions: { type: "container_init_t", level: "s0:c1,c2", user: "", role: "" },
+    appArmorProfile: { type: "Localhost", localhostProfile: "monkeytown-web" },
+    windowsOptions: { hostProcess: false },
+  };
+  return hardenedPodSpec({
+    securityContext: {
+      ...hardenedPodSpec().securityContext,
+      sysctls: [
+        { name: "kernel.shm_rmid_forced", value: "1" },
+        { name: "net/ipv4/ip_unprivileged_port_start", value: "80" },
+        { name: "net.ipv4.tcp_keepalive_time", value: "240" },
+      ],
+      seLinuxOptions: { type: "container_t", level: "s0:c1,c2" },
+      appArmorProfile: { type: "RuntimeDefault" },
+      windowsOptions: { hostProcess: false },
+    },
+    initContainers: [{ ...withSc(web(), sc), name: "migrate" }],
+    containers: [withSc(web(), { ...sc, seLinuxOptions: { type: "container_kvm_t" } })],
+    ephemeralContainers: [
+      { name: "debug", image: "busybox:1.36", securityContext: { procMount: "Default" } },
+    ],
+    volumes: [
+      { name: "config", configMap: { name: "web" } },
+      { name: "creds", secret: { secretName: "web" } },
+      { name: "token", projected: { sources: [{ serviceAccountToken: { path: "token" } }] } },
+      {
+        name: "info",
+        downwardAPI: { items: [{ path: "labels", fieldRef: { fieldPath: "metadata.labels" } }] },
+      },
+      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+      { name: "data", persistentVolumeClaim: { claimName: "web-data" } },
+      {
+        name: "scratch",
+        ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"] } } },
+      },
+      { name: "vault", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true } },
+    ],
+  });
+}
+
+const ALLOWED_APPARMOR_ANNOTATIONS = {
+  "container.apparmor.security.beta.kubernetes.io/web": "runtime/default",
+  "container.apparmor.security.beta.kubernetes.io/migrate": "localhost/monkeytown-migrate",
+};
+
+describe.each(POD_SECURITY_RULES)("%s passes every value Pod Security allows", (rule) => {
+  it.each(WORKLOAD_KINDS)("on a %s", async (kind) => {
+    const r = withPodAnnotations(
+      workload(kind, allowedValuesPodSpec()),
+      ALLOWED_APPARMOR_ANNOTATIONS,
+    );
+    expect(await messagesOf(rule, [r])).toEqual([]);
+  });
+});
+
+describe("Pod Security controls", () => {
+  it.each(WORKLOAD_KINDS)(
+    "restrict-apparmor fails on a %s whose pod annotation leaves a container unconfined",
+    async (kind) => {
+      const r = withPodAnnotations(workload(kind, hardenedPodSpec()), {
+        ...ALLOWED_APPARMOR_ANNOTATIONS,
+        "container.apparmor.security.beta.kubernetes.io/sidecar": "unconfined",
+      });
+      const messages = await messagesOf("restrict-apparmor", [r]);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatch(
+        new RegExp(
+          `^${kind} "web", container "sidecar" is given AppArmor profile "unconfined" by the pod annotation container.apparmor.security.beta.kubernetes.io/sidecar\\. .*Fix: `,
+        ),
+      );
+    },
+  );
+
+  it("restrict-apparmor reports an Unconfined pod-level profile once, on the pod", async () => {
+    const spec = hardenedPodSpec({
+      securityContext: {
+        ...hardenedPodSpec().securityContext,
+        appArmorProfile: { type: "Unconfined" },
+      },
+      initContainers: [{ ...web(), name: "migrate" }],
+    });
+    expect(await messagesOf("restrict-apparmor", [workload("Deployment", spec)])).toEqual([
+      expect.stringMatching(
+        /^Deployment "web" sets spec.securityContext.appArmorProfile.type: "Unconfined"/,
+      ),
+    ]);
+  });
+
+  it("restrict-selinux reports a pod-level type even when every container overrides it", async () => {
+    const spec = hardenedPodSpec({
+      securityContext: {
+        ...hardenedPodSpec().securityContext,
+        seLinuxOptions: { type: "unconfined_t" },
+      },
+      containers: [withSc(web(), { seLinuxOptions: { type: "container_t" } })],
+    });
+    expect(await messagesOf("restrict-selinux", [workload("StatefulSet", spec)])).toEqual([
+      expect.stringMatching(
+        /^StatefulSet "web" sets spec.securityContext.seLinuxOptions type "unconfined_t"/,
+      ),
+    ]);
+  });
+
+  it("restrict-selinux accepts an extra type only when configured", async () => {
+    const spec = main(withSc(web(), { seLinuxOptions: { type: "container_engine_t" } }));
+    expect(await messagesOf("restrict-selinux", [workload("Deployment", spec)])).toHaveLength(1);
+    const config = {
+      "restrict-selinux": {
+        allowedTypes: ["container_t", "container_init_t", "container_kvm_t", "container_engine_t"],
+      },
+    };
+    expect(await messagesOf("restrict-selinux", [workload("Deployment", spec)], config)).toEqual(
+      [],
+    );
+  });
+
+  it("restrict-sysctls reads the slash form as the same sysctl, and takes a configured allow-list", async () => {
+    const spec = hardenedPodSpec({
+      securityContext: {
+        ...hardenedPodSpec().securityContext,
+        sysctls: [
+          { name: "kernel/shm_rmid_forced", value: "1" },
+          { name: "net.core.somaxconn", value: "1024" },
+          { name: "net/ipv4/conf/eth0.100/rp_filter", value: "1" },
+        ],
+      },
+    });
+    const d = workload("Deployment", spec);
+    expect(await messagesOf("restrict-sysctls", [d])).toEqual([
+      expect.stringMatching(/sets sysctl "net.core.somaxconn"/),
+      expect.stringMatching(/sets sysctl "net\/ipv4\/conf\/eth0.100\/rp_filter"/),
+    ]);
+    const config = {
+      "restrict-sysctls": {
+        allowedSysctls: [
+          "kernel.shm_rmid_forced",
+          "net.core.somaxconn",
+          "net.ipv4.conf.eth0/100.rp_filter",
+        ],
+      },
+    };
+    expect(await messagesOf("restrict-sysctls", [d], config)).toEqual([]);
+    expect(
+      await messagesOf("restrict-sysctls", [d], { "restrict-sysctls": { allowedSysctls: [] } }),
+    ).toHaveLength(3);
+  });
+
+  it("restrict-volume-types leaves hostPath to no-host-access and takes a configured allow-list", async () => {
+    const spec = hardenedPodSpec({
+      volumes: [
+        { name: "certs", hostPath: { path: "/etc/ssl/certs" } },
+        { name: "share", nfs: { server: "nfs.internal", path: "/exports/web" } },
+      ],
+    });
+    const d = workload("DaemonSet", spec);
+    expect(await messagesOf("restrict-volume-types", [d])).toEqual([
+      expect.stringMatching(/^DaemonSet "web" uses a nfs volume \("share"\)/),
+    ]);
+    expect(await messagesOf("no-host-access", [d])).toEqual([
+      expect.stringMatching(/mounts host path "\/etc\/ssl\/certs"/),
+    ]);
+    const config = {
+      "restrict-volume-types": { allowedVolumeTypes: ["nfs"] },
+      "no-host-access": { allowedHostPaths: ["/etc/ssl/certs"] },
+    };
+    expect(await messagesOf("restrict-volume-types", [d], config)).toEqual([]);
+    expect(await messagesOf("no-host-access", [d], config)).toEqual([]);
+  });
+
+  it("disallow-proc-mount checks ephemeral containers too", async () => {
+    const spec = hardenedPodSpec({
+      ephemeralContainers: [
+        { name: "debug", image: "busybox:1.36", securityContext: { procMount: "Unmasked" } },
+      ],
+    });
+    expect(await messagesOf("disallow-proc-mount", [workload("Pod", spec)])).toEqual([
+      expect.stringMatching(
+        /^Pod "web", ephemeral container "debug" sets securityContext.procMount: "Unmasked"/,
+      ),
+    ]);
+  });
+
+  it("disallow-host-process accepts hostProcess: false and an unset windowsOptions", async () => {
+    const spec = main(
+      withSc(web(), { windowsOptions: { hostProcess: false, runAsUserName: "app" } }),
+    );
+    expect(await messagesOf("disallow-host-process", [workload("Deployment", spec)])).toEqual([]);
+  });
+});
+
 describe("probes-configured", () => {
   it.each(["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"] as const)(
     "fails on a %s without probes",
@@ -344,6 +631,9 @@ describe("docker.Container", () => {
     "no-host-access",
     "seccomp-runtime-default",
     "image-pinned",
+    "disallow-proc-mount",
+    "restrict-selinux",
+    "restrict-apparmor",
   ])("a hardened container passes %s", async (rule) => {
     expect(await messagesOf(rule, [container({})])).toEqual([]);
   });
@@ -379,9 +669,42 @@ describe("docker.Container", () => {
       /disables seccomp/,
     ],
     ["image-pinned", { image: "nginx:latest" }, /uses the mutable :latest tag/],
+    [
+      "disallow-proc-mount",
+      { securityOpts: ["no-new-privileges:true", "systempaths=unconfined"] },
+      /sets the security option systempaths=unconfined/,
+    ],
+    [
+      "restrict-selinux",
+      { securityOpts: ["no-new-privileges:true", "label:disable"] },
+      /sets the security option label=disable/,
+    ],
+    [
+      "restrict-selinux",
+      { securityOpts: ["no-new-privileges:true", "label=type:spc_t"] },
+      /sets the security option label=type:spc_t/,
+    ],
+    [
+      "restrict-apparmor",
+      { securityOpts: ["no-new-privileges:true", "apparmor:unconfined"] },
+      /sets the security option apparmor=unconfined/,
+    ],
   ] as const)("%s fails on %j", async (rule, args, re) => {
     const messages = await messagesOf(rule, [container(args as Partial<docker.ContainerArgs>)]);
     expect(messages.length).toBeGreaterThanOrEqual(1);
     expect(messages[0]).toMatch(re);
+  });
+
+  it("keeps confinement options that name an allowed SELinux type, level or AppArmor profile", async () => {
+    const c = container({
+      securityOpts: [
+        "no-new-privileges:true",
+        "label=type:container_t",
+        "label=level:s0:c100,c200",
+        "apparmor=docker-default",
+      ],
+    });
+    for (const rule of ["disallow-proc-mount", "restrict-selinux", "restrict-apparmor"])
+      expect(await messagesOf(rule, [c]), rule).toEqual([]);
   });
 });

@@ -147,3 +147,21 @@ export function withSc(c: Container, sc: Record<string, unknown>): Container {
     securityContext: { ...(c.securityContext as object), ...sc } as Container["securityContext"],
   };
 }
+
+/** A copy of a workload whose pods carry `annotations` (a Pod's own metadata, else its template's). */
+export function withPodAnnotations(
+  r: TestResource,
+  annotations: Record<string, string>,
+): TestResource {
+  const props = structuredClone(r.props) as Record<string, Record<string, unknown>>;
+  const template =
+    r.type === typeOf(k8s.core.v1.Pod)
+      ? props
+      : r.type === typeOf(k8s.batch.v1.CronJob)
+        ? (props["spec"]["jobTemplate"] as { spec: { template: Record<string, unknown> } }).spec
+            .template
+        : (props["spec"]["template"] as Record<string, unknown>);
+  const metadata = (template["metadata"] ?? {}) as Record<string, unknown>;
+  template["metadata"] = { ...metadata, annotations };
+  return { ...r, props };
+}

@@ -97,6 +97,53 @@ describe("unknown values during preview", () => {
     expect(violations.filter((v) => v.policyName === "resource-limits")).toEqual([]);
   });
 
+  it("the Pod Security rules skip unknown sysctls, SELinux and AppArmor options, annotations and volumes", async () => {
+    const spec = hardenedPodSpec({
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 1001,
+        seccompProfile: { type: "RuntimeDefault" },
+        sysctls: [{ name: UNKNOWN_STRING, value: "1" }],
+        seLinuxOptions: { type: UNKNOWN_STRING, user: UNKNOWN_STRING },
+        appArmorProfile: UNKNOWN_STRING as never,
+        windowsOptions: { hostProcess: UNKNOWN_STRING as never },
+      },
+      containers: [
+        {
+          ...hardenedContainer(),
+          securityContext: {
+            ...hardenedContainer().securityContext,
+            procMount: UNKNOWN_STRING,
+            appArmorProfile: { type: UNKNOWN_STRING },
+          },
+        },
+      ],
+      volumes: [{ name: "data", nfs: UNKNOWN_STRING as never }, UNKNOWN_STRING as never],
+    });
+    const d = workload("Deployment", spec);
+    const template = (d.props["spec"] as { template: { metadata: Record<string, unknown> } })
+      .template;
+    template.metadata = {
+      ...template.metadata,
+      annotations: { "container.apparmor.security.beta.kubernetes.io/web": UNKNOWN_STRING },
+    };
+    const violations = await evaluatePolicies([d]);
+    const names = violations.map((v) => v.policyName);
+    for (const rule of [
+      "disallow-proc-mount",
+      "restrict-sysctls",
+      "restrict-selinux",
+      "restrict-apparmor",
+      "disallow-host-process",
+    ])
+      expect(names, rule).not.toContain(rule);
+    // A volume whose source is unknown still names its type; that is known, and reported.
+    expect(violations.filter((v) => v.policyName === "restrict-volume-types")).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/uses a nfs volume \("data"\)/) }),
+    ]);
+    expect(formatViolations(violations)).not.toMatch(/can't run/);
+  });
+
   it("a policy written against the raw proxy still reports unknowns as the engine does (advisory, can't run)", async () => {
     const raw = {
       name: "raw-reader",

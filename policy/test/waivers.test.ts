@@ -101,6 +101,41 @@ describe("waivers", () => {
     expect(short.waiverValid).toEqual([expect.stringMatching(/shorter than 10 characters/)]);
   });
 
+  it.each([
+    [
+      "disallow-proc-mount",
+      { containers: [withSc(hardenedContainer(), { procMount: "Unmasked" })] },
+    ],
+    ["restrict-sysctls", { securityContext: { sysctls: [{ name: "kernel.msgmax", value: "1" }] } }],
+    ["restrict-selinux", { securityContext: { seLinuxOptions: { type: "spc_t" } } }],
+    ["restrict-apparmor", { securityContext: { appArmorProfile: { type: "Unconfined" } } }],
+    ["disallow-host-process", { securityContext: { windowsOptions: { hostProcess: true } } }],
+    ["restrict-volume-types", { volumes: [{ name: "repo", gitRepo: { repository: "r" } }] }],
+  ] as const)("%s honours its waiver on the workload", async (rule, overrides) => {
+    const d = workload("DaemonSet", hardenedPodSpec(overrides as never), "node-agent");
+    const of = async (r: TestResource) =>
+      (await evaluatePolicies([r])).filter((v) => v.policyName === rule);
+    expect(await of(d)).toHaveLength(1);
+    const waived = {
+      ...d,
+      props: {
+        ...d.props,
+        metadata: {
+          ...(d.props["metadata"] as object),
+          annotations: {
+            [`policy.monkeytown.dev/waive-${rule}`]: `reason=node agent, reviewed by platform (PLAT-31); expires=${dateIn(30)}`,
+          },
+        },
+      },
+    };
+    expect(await of(waived)).toEqual([]);
+    const v = await evaluatePolicies([waived]);
+    expect(v.filter((x) => x.policyName === "waiver-valid")).toEqual([]);
+    expect(v.filter((x) => x.policyName === "waivers-in-effect").map((x) => x.message)).toEqual([
+      expect.stringMatching(new RegExp(`rule "${rule}" is skipped until`)),
+    ]);
+  });
+
   it("waives a stack rule for the annotated workload only", async () => {
     const d = workload("Deployment", hardenedPodSpec(), "web", 1);
     const waived = {

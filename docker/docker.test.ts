@@ -14,7 +14,7 @@ import {
   renderNginxConfig,
 } from "../components/web/nginx";
 import {
-  NGINX_UID,
+  asAppUser,
   findNginx,
   freePort,
   get,
@@ -131,19 +131,9 @@ describe.skipIf(noImageRun !== undefined)(
         NGINX_DEFAULTS.root,
         "--die-with-parent",
         "--",
-        "setpriv",
-        `--reuid=${NGINX_UID}`,
-        `--regid=${NGINX_UID}`,
-        "--clear-groups",
-        "--",
         // The pipe to cat belongs to uid 1001, as a container runtime's stdout is openable by the
         // container's user: nginx opens /dev/stdout for its access log.
-        "sh",
-        "-c",
-        '"$@" | cat',
-        "sh",
-        nginxBin as string,
-        ...entrypoint.slice(1),
+        ...asAppUser(["sh", "-c", '"$@" | cat', "sh", nginxBin as string, ...entrypoint.slice(1)]),
       ];
       child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", "pipe", "pipe"] });
       child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
@@ -265,7 +255,9 @@ describe("docker/api", () => {
       const text = res.body.toString();
       expect(text).toContain("# TYPE http_request_duration_seconds histogram");
       // The names and label the Alerts component's error-rate and p99 rules select on.
-      expect(text).toMatch(/^http_request_duration_seconds_bucket\{status_code="200",le="\+Inf"\} [1-9]\d*$/m);
+      expect(text).toMatch(
+        /^http_request_duration_seconds_bucket\{status_code="200",le="\+Inf"\} [1-9]\d*$/m,
+      );
       expect(text).toMatch(/^http_request_duration_seconds_count\{status_code="404"\} [1-9]\d*$/m);
       expect(text).toMatch(/^http_request_duration_seconds_sum\{status_code="200"\} \d+\.\d+$/m);
       expect(text).toMatch(/^process_uptime_seconds \d+\.\d+$/m);

@@ -13,6 +13,7 @@ import { buildSpaFixture, type SpaFixture } from "../../test/fixtures/spa/build"
 import {
   BROTLI_STATIC_MODULE,
   NGINX_UID,
+  asAppUser,
   findNginx,
   get,
   makeTempDir,
@@ -275,20 +276,7 @@ describe.skipIf(skipReason !== undefined)(
         const probe = (target: string) =>
           spawnSync(
             "nsenter",
-            [
-              "-t",
-              String(masterPid),
-              "-m",
-              "--",
-              "setpriv",
-              `--reuid=${NGINX_UID}`,
-              `--regid=${NGINX_UID}`,
-              "--clear-groups",
-              "--",
-              "sh",
-              "-c",
-              `echo x > ${target}`,
-            ],
+            ["-t", String(masterPid), "-m", "--", ...asAppUser(["sh", "-c", `echo x > ${target}`])],
             { encoding: "utf8", timeout: 10_000 },
           );
         const elsewhere = probe(join(spa.dir, "written-by-nginx-user"));

@@ -14,7 +14,15 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
-import { ENGINE_TIMEOUT_MS, EventLog, Sandbox, openStack, originalKubeconfig, toolchain } from "./harness";
+import {
+  ENGINE_TIMEOUT_MS,
+  EventLog,
+  Sandbox,
+  openStack,
+  originalKubeconfig,
+  toolchain,
+  policyArgsFor,
+} from "./harness";
 
 const CLUSTER_PROVIDERS = ["kubernetes", "docker", "cloudflare", "github"];
 
@@ -25,16 +33,23 @@ function onPath(bin: string, pathValue: string): boolean {
 /** Providers neither on the toolchain's PATH nor installed as plugins. */
 function missingProviders(): string[] {
   const pathValue = toolchain.ready ? toolchain.path : (process.env.PATH ?? "");
-  const pluginsDir = path.join(process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"), "plugins");
+  const pluginsDir = path.join(
+    process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"),
+    "plugins",
+  );
   const installed = fs.existsSync(pluginsDir) ? fs.readdirSync(pluginsDir) : [];
   return CLUSTER_PROVIDERS.filter(
-    (p) => !onPath(`pulumi-resource-${p}`, pathValue) && !installed.some((d) => d.startsWith(`resource-${p}-v`)),
+    (p) =>
+      !onPath(`pulumi-resource-${p}`, pathValue) &&
+      !installed.some((d) => d.startsWith(`resource-${p}-v`)),
   );
 }
 
 /** Why the current kube context cannot be reached, or undefined when it answers. */
 function kubeContextProblem(): string | undefined {
-  const file = (originalKubeconfig() ?? path.join(os.homedir(), ".kube", "config")).split(path.delimiter)[0];
+  const file = (originalKubeconfig() ?? path.join(os.homedir(), ".kube", "config")).split(
+    path.delimiter,
+  )[0];
   if (!file || !fs.existsSync(file) || fs.statSync(file).size === 0) {
     return `no kubeconfig (${originalKubeconfig() ? `KUBECONFIG=${originalKubeconfig()} is empty or absent` : "KUBECONFIG unset and ~/.kube/config absent"})`;
   }
@@ -48,11 +63,17 @@ function kubeContextProblem(): string | undefined {
   const server = kc?.clusters?.find((c) => c.name === ctx?.context.cluster)?.cluster.server;
   if (!server) return `${file} has no current context with a cluster server`;
   // Any HTTP answer (even 401/403) from the API server means it is reachable.
-  const probe = spawnSync("curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", `${server}/version`], {
-    encoding: "utf8",
-  });
+  const probe = spawnSync(
+    "curl",
+    ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", `${server}/version`],
+    {
+      encoding: "utf8",
+    },
+  );
   if (probe.error) return `cannot probe ${server} (curl: ${probe.error.message})`;
-  return probe.stdout.trim() === "000" ? `the cluster of context "${kc?.["current-context"]}" (${server}) does not answer` : undefined;
+  return probe.stdout.trim() === "000"
+    ? `the cluster of context "${kc?.["current-context"]}" (${server}) does not answer`
+    : undefined;
 }
 
 function skipReason(): string | undefined {
@@ -66,38 +87,47 @@ function skipReason(): string | undefined {
   }
   const kube = kubeContextProblem();
   if (kube) reasons.push(kube);
-  if (!process.env.PULUMI_CONFIG_PASSPHRASE) reasons.push("PULUMI_CONFIG_PASSPHRASE (the stacks' passphrase) is not set");
+  if (!process.env.PULUMI_CONFIG_PASSPHRASE)
+    reasons.push("PULUMI_CONFIG_PASSPHRASE (the stacks' passphrase) is not set");
   return reasons.length > 0 ? reasons.join("; ") : undefined;
 }
 
 const reason = skipReason();
-if (reason) console.warn(`[engine tests] cluster-stacks: staging and production previews skipped: ${reason}`);
+if (reason)
+  console.warn(`[engine tests] cluster-stacks: staging and production previews skipped: ${reason}`);
 
 describe("staging and production previews with the policy pack", () => {
   const sandboxes: Sandbox[] = [];
   afterAll(() => sandboxes.forEach((s) => s.remove()));
 
   for (const stackName of ["staging", "production"]) {
-    it.skipIf(reason !== undefined)(`8. ${stackName}: preview passes the policy pack's mandatory rules`, async () => {
-      const sandbox = new Sandbox(stackName);
-      sandboxes.push(sandbox);
-      const workDir = sandbox.copyRepo();
-      const env: Record<string, string> = {
-        PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE!,
-        KUBECONFIG: originalKubeconfig() ?? path.join(os.homedir(), ".kube", "config"),
-        ...(process.env.PULUMI_BACKEND_URL ? { PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL } : {}),
-        ...(process.env.PULUMI_HOME ? { PULUMI_HOME: process.env.PULUMI_HOME } : {}),
-      };
-      const stack = await openStack(sandbox, workDir, stackName, env);
-      const log = new EventLog();
-      const result = await stack.preview({
-        policyPacks: [path.join(workDir, "policy")],
-        policyPackConfigs: [path.join(workDir, "policy", "config", `${stackName}.json`)],
-        onEvent: log.onEvent,
-      });
-      const mandatory = log.events.flatMap((e) => (e.policyEvent?.enforcementLevel === "mandatory" ? [e.policyEvent] : []));
-      expect(mandatory).toEqual([]);
-      expect(result.changeSummary).toBeDefined();
-    }, ENGINE_TIMEOUT_MS);
+    it.skipIf(reason !== undefined)(
+      `8. ${stackName}: preview passes the policy pack's mandatory rules`,
+      async () => {
+        const sandbox = new Sandbox(stackName);
+        sandboxes.push(sandbox);
+        const workDir = sandbox.copyRepo();
+        const env: Record<string, string> = {
+          PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE!,
+          KUBECONFIG: originalKubeconfig() ?? path.join(os.homedir(), ".kube", "config"),
+          ...(process.env.PULUMI_BACKEND_URL
+            ? { PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL }
+            : {}),
+          ...(process.env.PULUMI_HOME ? { PULUMI_HOME: process.env.PULUMI_HOME } : {}),
+        };
+        const stack = await openStack(sandbox, workDir, stackName, env);
+        const log = new EventLog();
+        const result = await stack.preview({
+          ...policyArgsFor(workDir, stackName),
+          onEvent: log.onEvent,
+        });
+        const mandatory = log.events.flatMap((e) =>
+          e.policyEvent?.enforcementLevel === "mandatory" ? [e.policyEvent] : [],
+        );
+        expect(mandatory).toEqual([]);
+        expect(result.changeSummary).toBeDefined();
+      },
+      ENGINE_TIMEOUT_MS,
+    );
   }
 });

@@ -27,7 +27,12 @@ export const DEV_PASSPHRASE = "monkeytown-dev";
 export const ENGINE_TIMEOUT_MS = 300_000;
 
 export type ToolchainStatus =
-  | { readonly ready: true; readonly path: string; readonly pulumiRoot: string; readonly version: string }
+  | {
+      readonly ready: true;
+      readonly path: string;
+      readonly pulumiRoot: string;
+      readonly version: string;
+    }
   | { readonly ready: false; readonly reason: string };
 
 function detectToolchain(): ToolchainStatus {
@@ -47,19 +52,33 @@ function detectToolchain(): ToolchainStatus {
     env: { ...process.env, PULUMI_TOOLCHAIN_QUIET: "1" },
   });
   if (env.status !== 0 || env.stdout === "") {
-    return { ready: false, reason: `scripts/pulumi-toolchain.sh passed --check but failed to print its PATH: ${env.stderr}` };
+    return {
+      ready: false,
+      reason: `scripts/pulumi-toolchain.sh passed --check but failed to print its PATH: ${env.stderr}`,
+    };
   }
   const pathValue = env.stdout;
-  const which = spawnSync("bash", ["-c", "command -v pulumi"], { encoding: "utf8", env: { ...process.env, PATH: pathValue } });
+  const which = spawnSync("bash", ["-c", "command -v pulumi"], {
+    encoding: "utf8",
+    env: { ...process.env, PATH: pathValue },
+  });
   const pulumiBin = which.stdout.trim();
   if (which.status !== 0 || pulumiBin === "") {
-    return { ready: false, reason: "scripts/pulumi-toolchain.sh printed a PATH without `pulumi` on it" };
+    return {
+      ready: false,
+      reason: "scripts/pulumi-toolchain.sh printed a PATH without `pulumi` on it",
+    };
   }
   const version = spawnSync(pulumiBin, ["version"], {
     encoding: "utf8",
     env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
   }).stdout.trim();
-  return { ready: true, path: pathValue, pulumiRoot: path.dirname(path.dirname(pulumiBin)), version };
+  return {
+    ready: true,
+    path: pathValue,
+    pulumiRoot: path.dirname(path.dirname(pulumiBin)),
+    version,
+  };
 }
 
 export const toolchain: ToolchainStatus = detectToolchain();
@@ -115,10 +134,14 @@ export class Sandbox {
    */
   copyRepo(name = "repo"): string {
     const dest = path.join(this.dir, name);
-    const listed = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
-    });
+    const listed = spawnSync(
+      "git",
+      ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+      {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+      },
+    );
     if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`);
     for (const rel of listed.stdout.split("\0").filter((f) => f !== "")) {
       const src = path.join(REPO_ROOT, rel);
@@ -133,7 +156,9 @@ export class Sandbox {
   /** `git clone` of the repository at HEAD into `<sandbox>/<name>`, node_modules linked. */
   cloneRepo(name = "clone"): string {
     const dest = path.join(this.dir, name);
-    const clone = spawnSync("git", ["clone", "--quiet", "--no-hardlinks", REPO_ROOT, dest], { encoding: "utf8" });
+    const clone = spawnSync("git", ["clone", "--quiet", "--no-hardlinks", REPO_ROOT, dest], {
+      encoding: "utf8",
+    });
     if (clone.status !== 0) throw new Error(`git clone failed: ${clone.stderr}`);
     linkNodeModules(dest);
     return dest;
@@ -148,7 +173,8 @@ export class Sandbox {
 function linkNodeModules(dest: string): void {
   for (const rel of ["node_modules", path.join("policy", "node_modules")]) {
     const src = path.join(REPO_ROOT, rel);
-    if (!fs.existsSync(src)) throw new Error(`${src} is missing: run \`bash scripts/ensure-deps.sh\``);
+    if (!fs.existsSync(src))
+      throw new Error(`${src} is missing: run \`bash scripts/ensure-deps.sh\``);
     fs.symlinkSync(src, path.join(dest, rel), "dir");
   }
 }
@@ -188,7 +214,15 @@ export class EventLog {
 
   get steps(): Step[] {
     return this.events.flatMap((e) =>
-      e.resourcePreEvent ? [{ op: e.resourcePreEvent.metadata.op, urn: e.resourcePreEvent.metadata.urn, type: e.resourcePreEvent.metadata.type }] : [],
+      e.resourcePreEvent
+        ? [
+            {
+              op: e.resourcePreEvent.metadata.op,
+              urn: e.resourcePreEvent.metadata.urn,
+              type: e.resourcePreEvent.metadata.type,
+            },
+          ]
+        : [],
     );
   }
 
@@ -220,7 +254,10 @@ export function listFiles(dir: string): string[] {
 export function treeDigest(dir: string): Record<string, string> {
   const digest: Record<string, string> = {};
   for (const rel of listFiles(dir)) {
-    digest[rel] = crypto.createHash("sha256").update(fs.readFileSync(path.join(dir, rel))).digest("hex");
+    digest[rel] = crypto
+      .createHash("sha256")
+      .update(fs.readFileSync(path.join(dir, rel)))
+      .digest("hex");
   }
   return digest;
 }
@@ -238,7 +275,8 @@ export function readManifests(dir: string): Manifest[] {
   for (const rel of listFiles(dir).filter((f) => /\.ya?ml$/.test(f))) {
     const docs = parseAllDocuments(fs.readFileSync(path.join(dir, rel), "utf8"));
     for (const d of docs) {
-      if (d.errors.length > 0) throw new Error(`${rel}: ${d.errors.map((e) => e.message).join("; ")}`);
+      if (d.errors.length > 0)
+        throw new Error(`${rel}: ${d.errors.map((e) => e.message).join("; ")}`);
       const doc = d.toJS() as Record<string, unknown> | null;
       if (doc === null) continue;
       const metadata = (doc.metadata ?? {}) as { name?: string };
@@ -262,9 +300,10 @@ export function podSpecOf(m: Manifest): Record<string, unknown> | undefined {
       return (spec?.template as { spec?: Record<string, unknown> } | undefined)?.spec;
     case "CronJob":
       return (
-        (spec?.jobTemplate as { spec?: { template?: { spec?: Record<string, unknown> } } } | undefined)?.spec?.template
-          ?.spec
-      );
+        spec?.jobTemplate as
+          | { spec?: { template?: { spec?: Record<string, unknown> } } }
+          | undefined
+      )?.spec?.template?.spec;
     default:
       return undefined;
   }
@@ -278,7 +317,11 @@ export function workloadProblems(m: Manifest): string[] {
   const podSc = (pod.securityContext ?? {}) as { runAsNonRoot?: boolean; runAsUser?: number };
   type Container = {
     name: string;
-    securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; allowPrivilegeEscalation?: boolean };
+    securityContext?: {
+      runAsNonRoot?: boolean;
+      runAsUser?: number;
+      allowPrivilegeEscalation?: boolean;
+    };
     resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
     readinessProbe?: unknown;
     livenessProbe?: unknown;
@@ -286,17 +329,22 @@ export function workloadProblems(m: Manifest): string[] {
   const containers = (pod.containers ?? []) as Container[];
   const inits = (pod.initContainers ?? []) as Container[];
   if (containers.length === 0) problems.push(`${m.kind} ${m.name}: no containers`);
-  for (const [c, isInit] of [...containers.map((c) => [c, false] as const), ...inits.map((c) => [c, true] as const)]) {
+  for (const [c, isInit] of [
+    ...containers.map((c) => [c, false] as const),
+    ...inits.map((c) => [c, true] as const),
+  ]) {
     const where = `${m.kind} ${m.name}, ${isInit ? "init container" : "container"} ${c.name}`;
     const sc = c.securityContext ?? {};
     const nonRoot = sc.runAsNonRoot ?? podSc.runAsNonRoot;
     const uid = sc.runAsUser ?? podSc.runAsUser;
     if (nonRoot !== true) problems.push(`${where}: runAsNonRoot is not true`);
     if (uid === 0) problems.push(`${where}: runAsUser is 0`);
-    if (sc.allowPrivilegeEscalation !== false) problems.push(`${where}: allowPrivilegeEscalation is not false`);
+    if (sc.allowPrivilegeEscalation !== false)
+      problems.push(`${where}: allowPrivilegeEscalation is not false`);
     for (const kind of ["requests", "limits"] as const) {
       for (const res of ["cpu", "memory"]) {
-        if (c.resources?.[kind]?.[res] === undefined) problems.push(`${where}: no resources.${kind}.${res}`);
+        if (c.resources?.[kind]?.[res] === undefined)
+          problems.push(`${where}: no resources.${kind}.${res}`);
       }
     }
     if (!isInit) {
@@ -307,7 +355,15 @@ export function workloadProblems(m: Manifest): string[] {
   return problems;
 }
 
-export const WORKLOAD_KINDS = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"];
+export const WORKLOAD_KINDS = [
+  "Pod",
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "ReplicaSet",
+  "Job",
+  "CronJob",
+];
 
 /** Runs `cmd` with the sandbox environment in `cwd`; returns status and output. */
 export function run(
@@ -323,4 +379,15 @@ export function run(
     maxBuffer: 64 * 1024 * 1024,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The policy-pack arguments of `up`/`preview` for a stack: the pack and its per-stack config. */
+export function policyArgsFor(
+  workDir: string,
+  stack: string,
+): { policyPacks: string[]; policyPackConfigs: string[] } {
+  return {
+    policyPacks: [path.join(workDir, "policy")],
+    policyPackConfigs: [path.join(workDir, "policy", "config", `${stack}.json`)],
+  };
 }

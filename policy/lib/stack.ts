@@ -4,15 +4,12 @@
  * produce a violation: a selector or namespace that is not known yet matches conservatively.
  */
 import type {
-  EnforcementLevel,
-  PolicyConfigSchema,
   PolicyResource,
   ReportViolation,
-  Severity,
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { readConfig } from "./rule";
+import { readConfig, type RuleMeta } from "./rule";
 import { Maybe, UNKNOWN, Unknown, entries, field, items, num, obj, snapshot, str } from "./values";
 import { activeWaiver, now } from "./waivers";
 import { Workload, extractWorkload, workloadKind } from "./workload";
@@ -252,14 +249,7 @@ export function hpaFor(view: StackView, sw: StackWorkload): Hpa | undefined {
   return undefined;
 }
 
-export interface StackRuleDef<C> {
-  name: string;
-  description: string;
-  enforcementLevel: EnforcementLevel;
-  severity: Severity;
-  configSchema?: PolicyConfigSchema;
-  remediationSteps: string;
-  peers?: string;
+export interface StackRuleDef<C> extends RuleMeta {
   check(
     view: StackView,
     config: C,

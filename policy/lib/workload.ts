@@ -342,3 +342,14 @@ export function securityContextSites(w: Workload): SecurityContextSite[] {
   }
   return sites;
 }
+
+/** The workload kinds every rule is tested on (the pack also reads ReplicationController and PodTemplate). */
+export const WORKLOAD_KINDS = [
+  "Pod",
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "ReplicaSet",
+  "Job",
+  "CronJob",
+] as const;

@@ -6,6 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import type { Unwrap } from "@pulumi/pulumi";
 import { PackConfig, TestResource, Violation, evaluatePolicies } from "../testing";
+import { WORKLOAD_KINDS } from "../lib/workload";
 
 type Cls<TArgs> = new (name: string, args: TArgs, ...rest: never[]) => unknown;
 
@@ -71,15 +72,7 @@ export function hardenedPodSpec(overrides: Partial<PodSpec> = {}): PodSpec {
   };
 }
 
-export const WORKLOAD_KINDS = [
-  "Pod",
-  "Deployment",
-  "StatefulSet",
-  "DaemonSet",
-  "ReplicaSet",
-  "Job",
-  "CronJob",
-] as const;
+export { WORKLOAD_KINDS };
 export type Kind = (typeof WORKLOAD_KINDS)[number];
 
 /** The workload of `kind` named `name` running `podSpec`, built from the real class. */

@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
+import { WORKLOAD_KINDS as POLICY_WORKLOAD_KINDS } from "../../policy/lib/workload";
 import {
   EngineEvent,
   LocalWorkspace,
@@ -355,15 +356,8 @@ export function workloadProblems(m: Manifest): string[] {
   return problems;
 }
 
-export const WORKLOAD_KINDS = [
-  "Pod",
-  "Deployment",
-  "StatefulSet",
-  "DaemonSet",
-  "ReplicaSet",
-  "Job",
-  "CronJob",
-];
+/** The workload kinds, as the policy pack knows them. */
+export const WORKLOAD_KINDS: readonly string[] = POLICY_WORKLOAD_KINDS;
 
 /** Runs `cmd` with the sandbox environment in `cwd`; returns status and output. */
 export function run(

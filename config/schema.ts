@@ -113,6 +113,64 @@ export const kubernetesSchema = z
   })
   .strict();
 
+/** A Kubernetes label map (keys with an optional DNS prefix, values of up to 63 characters). */
+const labelMap = z.record(
+  z
+    .string()
+    .regex(
+      /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+      "label names are `name` or `prefix/name`, e.g. release",
+    ),
+  z
+    .string()
+    .regex(
+      /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/,
+      "label values are up to 63 letters, digits, '-', '_' or '.'",
+    ),
+);
+
+/** A cluster-scoped object name (RFC 1123 subdomain), e.g. a ClusterIssuer. */
+const k8sSubdomain = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+    "must be a lower-case RFC 1123 name (a-z, 0-9, -, .)",
+  );
+
+/**
+ * What the stack expects the cluster to provide (cluster mode): where the ingress controller and
+ * Prometheus run, the labels the Prometheus Operator selects on, the cert-manager ClusterIssuers, and
+ * whether to check all of that before registering anything (docs/cluster-prerequisites.md).
+ */
+export const clusterSchema = z
+  .object({
+    /** Namespace of the ingress controller; the NetworkPolicies admit traffic from it. @default "ingress-nginx" */
+    ingressNamespace: k8sName.default("ingress-nginx"),
+    /** Namespace of Prometheus; the API's NetworkPolicy admits its scrapes. @default "monitoring" */
+    monitoringNamespace: k8sName.default("monitoring"),
+    /**
+     * Labels on the PrometheusRule, ServiceMonitor and AlertmanagerConfig, for the Prometheus
+     * Operator's selectors (kube-prometheus-stack selects `release: <Helm release>`). @default {}
+     */
+    monitoringLabels: labelMap.default({}),
+    /** cert-manager ClusterIssuer for each `environment.tls` value. */
+    clusterIssuers: z
+      .object({
+        /** @default "letsencrypt-staging" */
+        staging: k8sSubdomain.default("letsencrypt-staging"),
+        /** @default "letsencrypt-production" */
+        production: k8sSubdomain.default("letsencrypt-production"),
+      })
+      .strict()
+      .default({ staging: "letsencrypt-staging", production: "letsencrypt-production" }),
+    /**
+     * Cluster mode: before any resource, check that the cluster serves the CRDs and has the
+     * ClusterIssuer, namespaces and IngressClass this stack needs (kubectl). @default true
+     */
+    preflight: z.boolean().default(true),
+  })
+  .strict();
+
 export const webSchema = z
   .object({
     /** Fixed replica count. @default 1 */
@@ -340,6 +398,7 @@ export const stackConfigSchema = z
   .object({
     environment: environmentSchema,
     kubernetes: kubernetesSchema,
+    cluster: clusterSchema.default(clusterSchema.parse({})),
     /** Web image to deploy; built from docker/Dockerfile.web when unset and registry.push is on. */
     webImage: imageRef.optional(),
     /** API image to deploy; built from docker/Dockerfile.api when unset and registry.push is on. */

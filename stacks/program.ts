@@ -17,6 +17,7 @@ import { Registry } from "../components/registry";
 import { Secrets, secretOutput, type SecretOutput } from "../components/secrets";
 import { WebService } from "../components/web";
 import { PART_OF } from "../components/k8s";
+import { clusterPreflight, type ClusterLookup } from "./preflight";
 
 /** What `pulumi stack output` shows. */
 export interface StackOutputs {
@@ -49,9 +50,10 @@ export function siteUrl(config: StackConfig): string | undefined {
   return `${config.environment.tls === "none" ? "http" : "https"}://${host}`;
 }
 
-/** cert-manager ClusterIssuer for the environment's TLS setting. */
-export function clusterIssuer(tls: StackConfig["environment"]["tls"]): string | undefined {
-  return tls === "none" ? undefined : `letsencrypt-${tls}`;
+/** cert-manager ClusterIssuer for the environment's TLS setting (`monkeytown:cluster.clusterIssuers`). */
+export function clusterIssuer(config: StackConfig): string | undefined {
+  const tls = config.environment.tls;
+  return tls === "none" ? undefined : config.cluster.clusterIssuers[tls];
 }
 
 /** Compose every component for one stack from its loaded configuration. */
@@ -207,6 +209,8 @@ export function compose(loaded: LoadedConfig): StackOutputs {
             }
           : undefined,
       imagePullSecrets: pullSecrets,
+      ingressNamespace: c.cluster.ingressNamespace,
+      monitoringNamespace: c.cluster.monitoringNamespace,
     },
     opts,
   );
@@ -221,12 +225,13 @@ export function compose(loaded: LoadedConfig): StackOutputs {
       resources: c.web.resources,
       healthCheckIntervalSeconds: env.healthCheckIntervalSeconds,
       imagePullSecrets: pullSecrets,
+      ingressNamespace: c.cluster.ingressNamespace,
       ingress:
         c.web.host !== undefined
           ? {
               host: c.web.host,
               className: c.web.ingressClassName,
-              clusterIssuer: clusterIssuer(env.tls),
+              clusterIssuer: clusterIssuer(c),
               routes: [
                 { path: "/api", serviceName: api.serviceName, servicePort: api.servicePort },
                 { path: "/ws", serviceName: api.serviceName, servicePort: api.servicePort },
@@ -261,6 +266,7 @@ export function compose(loaded: LoadedConfig): StackOutputs {
         apiSelectorLabels: api.selector,
         hpaName: api.autoscalerName,
         thresholds: c.alerts.thresholds,
+        operatorLabels: c.cluster.monitoringLabels,
         critical: {
           kind: c.alerts.webhookKind,
           urlSecret: { name: alertSecrets.ref.name, key: "WEBHOOK_URL" },
@@ -307,8 +313,17 @@ export function compose(loaded: LoadedConfig): StackOutputs {
   };
 }
 
-/** Entry point: validate everything, then compose. A config error registers nothing. */
-export async function program(): Promise<StackOutputs> {
+export interface ProgramOptions {
+  /** Answers the cluster preflight's questions. @default kubectl with the stack's kubeconfig and context */
+  readonly clusterLookup?: ClusterLookup;
+}
+
+/**
+ * Entry point: validate the config, check the cluster's prerequisites (cluster mode), then compose.
+ * A config error or a missing prerequisite registers nothing.
+ */
+export async function program(opts: ProgramOptions = {}): Promise<StackOutputs> {
   const loaded = await loadStackConfig();
+  await clusterPreflight(loaded.config, loaded.stack, opts.clusterLookup);
   return compose(loaded);
 }

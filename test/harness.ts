@@ -12,6 +12,7 @@
  *   expect(h.one("kubernetes:apps/v1:Deployment", "web-deployment").inputs.spec...)
  */
 import * as pulumi from "@pulumi/pulumi";
+import { completeClusterLookup, useClusterLookup, type ClusterLookup } from "../stacks/preflight";
 
 export interface RecordedResource {
   /** Type token, e.g. `kubernetes:apps/v1:Deployment`. */
@@ -40,6 +41,11 @@ export interface MockOptions {
   readonly secretKeys?: readonly string[];
   /** Run as a preview (unknown outputs stay unknown). @default false */
   readonly preview?: boolean;
+  /**
+   * What the program's cluster preflight sees (cluster-mode stacks); never a real cluster here.
+   * @default a cluster with every prerequisite installed (`completeClusterLookup`)
+   */
+  readonly clusterLookup?: ClusterLookup;
 }
 
 export interface Harness {
@@ -88,6 +94,7 @@ export async function installMocks(opts: MockOptions = {}): Promise<Harness> {
   const stack = opts.stack ?? "test";
 
   pulumi.runtime.setAllConfig(opts.config ?? {}, [...(opts.secretKeys ?? [])]);
+  useClusterLookup(opts.clusterLookup ?? completeClusterLookup);
   await pulumi.runtime.setMocks(
     {
       newResource(args) {

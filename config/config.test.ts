@@ -90,10 +90,24 @@ const BAD: readonly BadCase[] = [
     says: /raise it to at least 1024/,
   },
   {
-    name: "limit below request is caught by quantity format",
+    name: "unparseable CPU quantity",
     plain: devWith({ web: { ...devObject("web"), resources: { limits: { cpu: "lots" } } } }),
     key: "monkeytown:web.resources.limits.cpu",
     says: /CPU quantity/,
+  },
+  {
+    name: "CPU limit below its request (the other fields from the seed profile)",
+    plain: devWith({ web: { ...devObject("web"), resources: { limits: { cpu: "50m" } } } }),
+    key: "monkeytown:web.resources.limits.cpu",
+    says: /^\(50m\) is below requests\.cpu \(100m\)\. Fix: raise the limit to at least 100m or lower the request$/,
+  },
+  {
+    name: "memory limit below its request, across units",
+    plain: devWith({
+      api: { resources: { requests: { memory: "1Gi" }, limits: { memory: "1000Mi" } } },
+    }),
+    key: "monkeytown:api.resources.limits.memory",
+    says: /\(1000Mi\) is below requests\.memory \(1Gi\)\. Fix: raise the limit to at least 1Gi/,
   },
   {
     name: "secret stored in plaintext",
@@ -250,6 +264,31 @@ describe("the program with bad configuration", () => {
     expect(String((error as Error).message)).toContain(
       "monkeytown:web.replicas: expected a number",
     );
+    await h.settle();
+    expect(h.resources).toHaveLength(0);
+  });
+
+  it("a limit below its request is one more line of the RunError, before any resource", async () => {
+    const { config, secretKeys } = stackTestConfig("staging");
+    const api = JSON.parse(config["monkeytown:api"]) as Record<string, unknown>;
+    config["monkeytown:api"] = JSON.stringify({
+      ...api,
+      resources: { limits: { cpu: "100m" } },
+    });
+    config["monkeytown:jwtSecret"] = "short-SENTINEL-secret";
+    const h = await installMocks({ stack: "staging", config, secretKeys });
+    const { program } = await import("../stacks/program");
+    const pulumi = await import("@pulumi/pulumi");
+    const error = (await program().then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error;
+    expect(pulumi.RunError.isInstance(error)).toBe(true);
+    expect(error.message).toContain('Pulumi.staging.yaml (stack "staging"): 2 problems');
+    expect(error.message).toContain(
+      "  - monkeytown:api.resources.limits.cpu: (100m) is below requests.cpu (200m). Fix: raise the limit to at least 200m or lower the request.",
+    );
+    expect(error.message).toContain("monkeytown:jwtSecret: must be at least 32 characters long");
     await h.settle();
     expect(h.resources).toHaveLength(0);
   });

@@ -85,6 +85,11 @@ function fixFor(issue: z.core.$ZodIssue, key: string, stack: string, root: unkno
       return `raise it to at least ${String(issue.minimum)}`;
     case "too_big":
       return `lower it to at most ${String(issue.maximum)}`;
+    case "custom":
+      // Cross-field rules say how to fix them in `params.fix`.
+      return typeof issue.params?.fix === "string"
+        ? issue.params.fix
+        : `correct \`${key}\` in the stack file`;
     default:
       return `correct \`${key}\` in the stack file`;
   }

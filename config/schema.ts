@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { resolveAlertThresholds } from "../components/alerts/rules";
+import { resourceProblems } from "../components/k8s";
 
 /** Kubernetes CPU quantity: `100m`, `0.5`, `2`. */
 const cpuQuantity = z
@@ -22,7 +23,11 @@ const memoryQuantity = z
 const resourcePair = (cpu: string, memory: string) =>
   z.object({ cpu: cpuQuantity.default(cpu), memory: memoryQuantity.default(memory) }).strict();
 
-/** Requests and limits; defaults are a seed resource profile. */
+/**
+ * Requests and limits; defaults are a seed resource profile. Quantities must parse and every limit
+ * must be at least its request (the API server would reject the pod): checked here, with the same
+ * function the components use, so a bad profile is one more line of the config error.
+ */
 export const resourcesSchema = (profile: ResourceProfile) =>
   z
     .object({
@@ -32,6 +37,16 @@ export const resourcesSchema = (profile: ResourceProfile) =>
       limits: resourcePair(profile.limits.cpu, profile.limits.memory).default(profile.limits),
     })
     .strict()
+    .superRefine((spec, ctx) => {
+      for (const p of resourceProblems(spec)) {
+        ctx.addIssue({
+          code: "custom",
+          path: p.field.split("."),
+          message: p.message,
+          params: { fix: p.fix },
+        });
+      }
+    })
     .default({ requests: profile.requests, limits: profile.limits });
 
 export interface ResourceProfile {

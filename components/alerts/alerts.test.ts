@@ -160,11 +160,11 @@ describe("Alerts argument checks", () => {
         }),
     ).toThrow(
       [
-        "Invalid Alerts arguments:",
-        "- `apiSelectorLabels` is empty: pass the API Service's selector labels, or the ServiceMonitor would select every Service.",
-        '- `metricsPath` ("metrics") must start with "/", e.g. "/metrics".',
-        "- `critical.channel` only applies to Slack: remove it for a Discord webhook.",
-        "- `thresholds.diskPercent.warning` (90) is not below `thresholds.diskPercent.critical` (85): lower warning or raise critical.",
+        'Invalid arguments for monkeytown:alerts:Alerts "bad" (4 problems; nothing was registered):',
+        "  - `apiSelectorLabels` is empty: pass the API Service's selector labels, or the ServiceMonitor would select every Service.",
+        '  - `metricsPath` ("metrics") must start with "/", e.g. "/metrics".',
+        "  - `critical.channel` only applies to Slack: remove it for a Discord webhook.",
+        "  - `thresholds.diskPercent.warning` (90) is not below `thresholds.diskPercent.critical` (85): lower warning or raise critical.",
       ].join("\n"),
     );
     await h.settle();

@@ -8,6 +8,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { checkArgs } from "../args";
 import {
   AlertThresholdOverrides,
   AlertThresholds,
@@ -27,7 +28,11 @@ export * from "./routing";
 export interface AlertsArgs {
   /** Namespace the app runs in; the rules, ServiceMonitor and routing live there too. */
   readonly namespace: pulumi.Input<string>;
-  /** Labels on the API's Service (its selector labels); the ServiceMonitor selects by them. */
+  /**
+   * Labels on the API Service's own metadata that the ServiceMonitor selects it by
+   * (`ApiService.serviceLabels`): not the Service's pod selector, whose blue-green colour label no
+   * Service carries.
+   */
   readonly apiSelectorLabels: Readonly<Record<string, string>>;
   /** Name of the API Service port that serves metrics. @default "http" */
   readonly metricsPort?: string;
@@ -70,11 +75,11 @@ const DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-/**
- * Check the arguments before anything is created. Throws one error listing every problem, each
- * naming the argument and the fix; returns the resolved thresholds.
- */
-export function validateAlertsArgs(args: AlertsArgs): AlertThresholds {
+/** The component's type token. */
+export const ALERTS_TYPE = "monkeytown:alerts:Alerts";
+
+/** Check the arguments; returns every problem (empty when fine), each naming the argument and the fix. */
+export function validateAlertsArgs(args: AlertsArgs): string[] {
   const problems: string[] = [];
   if (!args.apiSelectorLabels || Object.keys(args.apiSelectorLabels).length === 0) {
     problems.push(
@@ -108,16 +113,12 @@ export function validateAlertsArgs(args: AlertsArgs): AlertThresholds {
     );
   }
   problems.push(...validateRouting(args.critical, args.warningDigest));
-  let thresholds: AlertThresholds | undefined;
   try {
-    thresholds = resolveAlertThresholds(args.thresholds);
+    resolveAlertThresholds(args.thresholds);
   } catch (err) {
     problems.push(...(err as Error).message.split("\n- ").slice(1));
   }
-  if (problems.length > 0 || thresholds === undefined) {
-    throw new Error(`Invalid Alerts arguments:\n- ${problems.join("\n- ")}`);
-  }
-  return thresholds;
+  return problems;
 }
 
 export class Alerts extends pulumi.ComponentResource {
@@ -132,9 +133,9 @@ export class Alerts extends pulumi.ComponentResource {
 
   constructor(name: string, args: AlertsArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before super(): a bad argument registers nothing, not even the component.
-    const thresholds = validateAlertsArgs(args);
-    super("monkeytown:alerts:Alerts", name, {}, opts);
-    this.thresholds = thresholds;
+    checkArgs(ALERTS_TYPE, name, validateAlertsArgs(args));
+    super(ALERTS_TYPE, name, {}, opts);
+    this.thresholds = resolveAlertThresholds(args.thresholds);
 
     const metricsPort = args.metricsPort ?? ALERTS_DEFAULTS.metricsPort;
     const metricsPath = args.metricsPath ?? ALERTS_DEFAULTS.metricsPath;
@@ -166,7 +167,7 @@ export class Alerts extends pulumi.ComponentResource {
           buildAlertRules({
             namespace,
             job,
-            thresholds,
+            thresholds: this.thresholds,
             hpaName: args.hpaName === undefined ? undefined : hpaName,
             requestDurationMetric,
             statusCodeLabel,

@@ -152,6 +152,24 @@ describe("ApiService", () => {
     });
   });
 
+  it("labels the live Service apart from the preview one: serviceLabels select the live one only", async () => {
+    const h = await installMocks();
+    const { ApiService } = await import("./index");
+    const api = new ApiService("api", { ...BASE, blueGreen: { activeColor: "green" } });
+    await h.settle();
+    const live = h.one("kubernetes:core/v1:Service", "api-service").inputs.metadata.labels;
+    const preview = h.one("kubernetes:core/v1:Service", "api-preview").inputs.metadata.labels;
+    expect(live["monkeytown.dev/service-role"]).toBe("live");
+    expect(preview["monkeytown.dev/service-role"]).toBe("preview");
+    const selected = (labels: Record<string, string>) =>
+      Object.entries(api.serviceLabels).every(([k, v]) => labels[k] === v);
+    expect(selected(live)).toBe(true);
+    expect(selected(preview)).toBe(false);
+    // The colour is a pod label: a Service never carries it.
+    expect(api.serviceLabels).not.toHaveProperty("monkeytown.dev/color");
+    expect(live).not.toHaveProperty("monkeytown.dev/color");
+  });
+
   it("refuses bad arguments, naming each one and the fix", () => {
     expect(
       validateApiServiceArgs({
@@ -162,10 +180,10 @@ describe("ApiService", () => {
         secretEnv: { name: "s", keys: ["JWT_SECRET"] },
       }),
     ).toEqual([
-      "autoscaling.minReplicas (5) is greater than autoscaling.maxReplicas (2): raise maxReplicas or lower minReplicas.",
-      "replicas and autoscaling are both set: an HPA-managed Deployment must not set spec.replicas; remove replicas.",
-      'env key "log-level" must be UPPER_SNAKE_CASE.',
-      'env key "JWT_SECRET" is also a secret key: keep it only in the Secret.',
+      "`autoscaling.minReplicas` (5) is greater than `autoscaling.maxReplicas` (2): raise maxReplicas or lower minReplicas.",
+      "`replicas` and `autoscaling` are both set: an HPA-managed Deployment must not set spec.replicas; remove replicas.",
+      '`env` key "log-level" must be UPPER_SNAKE_CASE.',
+      '`env` key "JWT_SECRET" is also a `secretEnv` key: keep it only in the Secret.',
     ]);
   });
 

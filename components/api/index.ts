@@ -6,7 +6,6 @@ import {
   SAFE_ROLLING_UPDATE,
   appContainer,
   appPodSpec,
-  assertNoProblems,
   fromNamespaces,
   httpServiceSpec,
   oneAtATimePdbSpec,
@@ -15,10 +14,17 @@ import {
   validateResources,
   type ResourceSpec,
 } from "../k8s";
+import { checkArgs } from "../args";
 import type { SecretReference } from "../secrets";
 
 export type Color = "blue" | "green";
 export const COLOR_LABEL = "monkeytown.dev/color";
+/**
+ * Which of the API's Services an object is: `live` (the main Service: the active colour, or the one
+ * Deployment when rolling) or `preview` (blue-green's idle colour). The colour label is on pods
+ * only, never on a Service, so whatever selects the API's Service (the ServiceMonitor) uses this.
+ */
+export const SERVICE_ROLE_LABEL = "monkeytown.dev/service-role";
 
 export interface AutoscalingArgs {
   /** Fewest pods. */
@@ -32,7 +38,12 @@ export interface AutoscalingArgs {
 export interface BlueGreenArgs {
   /** Colour the main Service sends traffic to. */
   readonly activeColor: Color;
-  /** Image per colour; a colour without one runs `image`. */
+  /**
+   * Image per colour; a colour without one runs `image` (the release). A deploy pins the active
+   * colour and leaves the idle one without, so a new `image` reaches the idle colour only and the
+   * serving colour stays as it was, the instant rollback. The active colour may go without an image
+   * only when the idle one has none either (the first deploy).
+   */
   readonly images?: { readonly blue?: pulumi.Input<string>; readonly green?: pulumi.Input<string> };
   /**
    * Replicas of the idle colour, kept warm for smoke tests and as the instant rollback target, so
@@ -85,38 +96,57 @@ export const API_DEFAULTS = {
   monitoringNamespace: "monitoring",
 } as const;
 
+/** The component's type token. */
+export const API_SERVICE_TYPE = `${PKG}:api:ApiService`;
+
 /** Every problem with the arguments, each naming the argument and the fix. */
 export function validateApiServiceArgs(args: ApiServiceArgs): string[] {
   const problems: string[] = [];
   const replicas = args.replicas ?? API_DEFAULTS.replicas;
   if (!Number.isInteger(replicas) || replicas < 1) {
-    problems.push(`replicas (${replicas}) must be a whole number of at least 1.`);
+    problems.push(`\`replicas\` (${replicas}) must be a whole number of at least 1.`);
   }
   const a = args.autoscaling;
   if (a) {
     if (a.minReplicas < 1)
-      problems.push(`autoscaling.minReplicas (${a.minReplicas}) must be at least 1.`);
+      problems.push(`\`autoscaling.minReplicas\` (${a.minReplicas}) must be at least 1.`);
     if (a.minReplicas > a.maxReplicas) {
       problems.push(
-        `autoscaling.minReplicas (${a.minReplicas}) is greater than autoscaling.maxReplicas (${a.maxReplicas}): raise maxReplicas or lower minReplicas.`,
+        `\`autoscaling.minReplicas\` (${a.minReplicas}) is greater than \`autoscaling.maxReplicas\` (${a.maxReplicas}): raise maxReplicas or lower minReplicas.`,
       );
     }
     if (args.replicas !== undefined) {
       problems.push(
-        "replicas and autoscaling are both set: an HPA-managed Deployment must not set spec.replicas; remove replicas.",
+        "`replicas` and `autoscaling` are both set: an HPA-managed Deployment must not set spec.replicas; remove replicas.",
+      );
+    }
+  }
+  const bg = args.blueGreen;
+  if (bg) {
+    const idle = otherColor(bg.activeColor);
+    if (bg.images?.[bg.activeColor] === undefined && bg.images?.[idle] !== undefined) {
+      problems.push(
+        `\`blueGreen.images.${bg.activeColor}\` is unset while \`blueGreen.images.${idle}\` is set: the serving colour (${bg.activeColor}) would take \`image\` and the idle one keep its own; give ${bg.activeColor} the image it runs, or switch \`blueGreen.activeColor\` to ${idle}.`,
       );
     }
   }
   problems.push(...validateResources(args.resources ?? API_DEFAULTS.resources, "resources"));
   for (const name of Object.keys(args.env ?? {})) {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) {
-      problems.push(`env key "${name}" must be UPPER_SNAKE_CASE.`);
+      problems.push(`\`env\` key "${name}" must be UPPER_SNAKE_CASE.`);
     }
     if (args.secretEnv?.keys.includes(name)) {
-      problems.push(`env key "${name}" is also a secret key: keep it only in the Secret.`);
+      problems.push(
+        `\`env\` key "${name}" is also a \`secretEnv\` key: keep it only in the Secret.`,
+      );
     }
   }
   return problems;
+}
+
+/** The colour that is not `color`: blue-green's idle colour when `color` serves. */
+export function otherColor(color: Color): Color {
+  return color === "blue" ? "green" : "blue";
 }
 
 /** The pods one Deployment runs: fixed, or left to the HPA. */
@@ -149,15 +179,25 @@ export class ApiService extends pulumi.ComponentResource {
   public readonly podDisruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
   public readonly serviceName: pulumi.Output<string>;
   public readonly servicePort = 80;
-  /** Selector labels of the pods behind the main Service (ServiceMonitor, alerts). */
+  /** Selector labels of the pods behind the main Service (in blue-green, the active colour's). */
   public readonly selector: Record<string, string>;
+  /**
+   * Labels on the live Service's metadata that no other Service of the component carries: what a
+   * ServiceMonitor selects it by (never `selector`, which holds the colour label no Service has).
+   */
+  public readonly serviceLabels: Record<string, string>;
   /** Name of the HPA, when autoscaling. */
   public readonly autoscalerName?: pulumi.Output<string>;
   public readonly url: pulumi.Output<string>;
+  /** Blue-green: the image each colour's Deployment runs (the stack records it as the rollback map). */
+  public readonly colorImages?: Record<Color, pulumi.Output<string>>;
+  /** The image that takes the traffic: the active colour's in blue-green, else `image`. */
+  public readonly servingImage: pulumi.Output<string>;
 
   constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(`${PKG}:api:ApiService`, name, {}, opts);
-    assertNoProblems(`ApiService ${name}`, validateApiServiceArgs(args));
+    // Checked before super(): a bad argument registers nothing, not even the component.
+    checkArgs(API_SERVICE_TYPE, name, validateApiServiceArgs(args));
+    super(API_SERVICE_TYPE, name, {}, opts);
 
     const port = args.port ?? API_DEFAULTS.port;
     const resources = args.resources ?? API_DEFAULTS.resources;
@@ -214,6 +254,13 @@ export class ApiService extends pulumi.ComponentResource {
     const bg = args.blueGreen;
     let activeSelector: Record<string, string> = base;
     let activeDeploymentName: pulumi.Output<string>;
+    // Blue-green: the image each colour runs, its own or else the release (`image`).
+    const colorImages = bg && {
+      blue: pulumi.output(bg.images?.blue ?? args.image),
+      green: pulumi.output(bg.images?.green ?? args.image),
+    };
+    this.colorImages = colorImages || undefined;
+    this.servingImage = colorImages ? colorImages[bg.activeColor] : pulumi.output(args.image);
 
     if (!bg) {
       const d = new k8s.apps.v1.Deployment(
@@ -246,7 +293,7 @@ export class ApiService extends pulumi.ComponentResource {
               revisionHistoryLimit: 5,
               selector: { matchLabels: colorSelector },
               strategy: SAFE_ROLLING_UPDATE,
-              template: podTemplate(bg.images?.[color] ?? args.image, {
+              template: podTemplate(colorImages![color], {
                 ...labels,
                 [COLOR_LABEL]: color,
               }),
@@ -258,22 +305,23 @@ export class ApiService extends pulumi.ComponentResource {
       }
       activeSelector = { ...base, [COLOR_LABEL]: bg.activeColor };
       activeDeploymentName = this.deployments[bg.activeColor].metadata.name;
-      const idle: Color = bg.activeColor === "blue" ? "green" : "blue";
+      const idle = otherColor(bg.activeColor);
       this.previewService = new k8s.core.v1.Service(
         `${name}-preview`,
         {
-          metadata: meta("-preview"),
+          metadata: meta("-preview", { [SERVICE_ROLE_LABEL]: "preview" }),
           spec: httpServiceSpec({ ...base, [COLOR_LABEL]: idle }, this.servicePort),
         },
         { parent: this },
       );
     }
     this.selector = activeSelector;
+    this.serviceLabels = { ...base, [SERVICE_ROLE_LABEL]: "live" };
 
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata: meta(""),
+        metadata: meta("", { [SERVICE_ROLE_LABEL]: "live" }),
         spec: httpServiceSpec(activeSelector, this.servicePort),
       },
       { parent: this },
@@ -360,6 +408,11 @@ export class ApiService extends pulumi.ComponentResource {
     );
 
     this.url = pulumi.interpolate`http://${this.serviceName}.${args.namespace}.svc.cluster.local`;
-    this.registerOutputs({ serviceName: this.serviceName, url: this.url });
+    this.registerOutputs({
+      serviceName: this.serviceName,
+      url: this.url,
+      servingImage: this.servingImage,
+      colorImages: this.colorImages,
+    });
   }
 }

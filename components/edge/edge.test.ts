@@ -118,7 +118,7 @@ describe("Edge component", () => {
     expect(
       () => new Edge("bad", { zoneId: ZONE, records: [{ hostname: "bad host", target: "x" }] }),
     ).toThrow(
-      'Invalid Edge arguments:\n- `records[0]`.hostname ("bad host") is not a lower-case DNS name',
+      'Invalid arguments for monkeytown:edge:Edge "bad" (1 problem; nothing was registered):\n  - `records[0]`.hostname ("bad host") is not a lower-case DNS name',
     );
     await h.settle();
     expect(h.resources.slice(before)).toEqual([]);

@@ -10,6 +10,7 @@
  */
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
+import { checkArgs } from "../args";
 
 /** One proxied DNS record. */
 export interface EdgeDnsRecordArgs {
@@ -166,12 +167,15 @@ export function validateEdgeArgs(args: EdgeArgs): string[] {
   return problems;
 }
 
-/** Validate, then apply every default in one place. Throws listing every problem. */
-export function resolveEdgeArgs(args: EdgeArgs): ResolvedEdgeArgs {
-  const problems = validateEdgeArgs(args);
-  if (problems.length > 0) {
-    throw new Error(`Invalid Edge arguments:\n- ${problems.join("\n- ")}`);
-  }
+/** The component's type token. */
+export const EDGE_TYPE = "monkeytown:edge:Edge";
+
+/**
+ * Validate, then apply every default in one place. Throws an InvalidArgumentsError listing every
+ * problem; `name` is the Edge's name, for that message.
+ */
+export function resolveEdgeArgs(args: EdgeArgs, name = "edge"): ResolvedEdgeArgs {
+  checkArgs(EDGE_TYPE, name, validateEdgeArgs(args));
   return {
     records: args.records.map((r) => ({
       hostname: r.hostname,
@@ -295,8 +299,8 @@ export class Edge extends pulumi.ComponentResource {
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before super(): a bad argument registers nothing, not even the component.
-    const resolved = resolveEdgeArgs(args);
-    super("monkeytown:edge:Edge", name, {}, opts);
+    const resolved = resolveEdgeArgs(args, name);
+    super(EDGE_TYPE, name, {}, opts);
     const zoneId = args.zoneId;
     const hostnames = resolved.records.map((r) => r.hostname);
     this.hostnames = hostnames;

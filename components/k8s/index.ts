@@ -87,8 +87,12 @@ export interface ResourceSpec {
   readonly limits: { readonly cpu: string; readonly memory: string };
 }
 
-/** Parse a CPU quantity to millicores. */
+const CPU_QUANTITY = /^(\d+m|\d+(\.\d+)?)$/;
+const MEMORY_QUANTITY = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/;
+
+/** Parse a CPU quantity (`100m`, `0.5`, `2`) to millicores. */
 export function cpuMillis(q: string): number {
+  if (!CPU_QUANTITY.test(q)) throw new Error(`"${q}" is not a CPU quantity such as 100m or 0.5`);
   return q.endsWith("m") ? Number(q.slice(0, -1)) : Math.round(Number(q) * 1000);
 }
 
@@ -104,27 +108,61 @@ const MEMORY_UNITS: Record<string, number> = {
   Ti: 1024 ** 4,
 };
 
-/** Parse a memory quantity to bytes. */
+/** Parse a memory quantity (`64Mi`, `1Gi`, `128M`) to bytes. */
 export function memoryBytes(q: string): number {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(q);
+  const m = MEMORY_QUANTITY.exec(q);
   if (!m) throw new Error(`"${q}" is not a memory quantity such as 64Mi`);
   return Number(m[1]) * MEMORY_UNITS[m[2] ?? ""];
 }
 
-/** Problems with a resource spec: limits below requests. Each names the field and the fix. */
-export function validateResources(spec: ResourceSpec, argName: string): string[] {
-  const problems: string[] = [];
-  if (cpuMillis(spec.limits.cpu) < cpuMillis(spec.requests.cpu)) {
-    problems.push(
-      `${argName}.limits.cpu (${spec.limits.cpu}) is below ${argName}.requests.cpu (${spec.requests.cpu}): raise the limit or lower the request.`,
-    );
-  }
-  if (memoryBytes(spec.limits.memory) < memoryBytes(spec.requests.memory)) {
-    problems.push(
-      `${argName}.limits.memory (${spec.limits.memory}) is below ${argName}.requests.memory (${spec.requests.memory}): raise the limit or lower the request.`,
-    );
+/** One thing wrong with a resource spec: the field (`limits.cpu`), what is wrong, the fix. */
+export interface ResourceProblem {
+  readonly field: `${"requests" | "limits"}.${"cpu" | "memory"}`;
+  readonly message: string;
+  readonly fix: string;
+}
+
+/**
+ * Every problem with a resource spec: quantities Kubernetes cannot parse, and limits below their
+ * requests (the API server rejects such a pod). The stack config (config/schema.ts) and the
+ * components both check with this one function.
+ */
+export function resourceProblems(spec: ResourceSpec): ResourceProblem[] {
+  const problems: ResourceProblem[] = [];
+  const parsers = { cpu: cpuMillis, memory: memoryBytes } as const;
+  const examples = { cpu: "100m or 0.5", memory: "64Mi or 1Gi" } as const;
+  for (const kind of ["cpu", "memory"] as const) {
+    const parsed: Partial<Record<"requests" | "limits", number>> = {};
+    for (const side of ["requests", "limits"] as const) {
+      const value = spec[side]?.[kind];
+      try {
+        parsed[side] = parsers[kind](value);
+      } catch {
+        problems.push({
+          field: `${side}.${kind}`,
+          message: `(${JSON.stringify(value)}) is not a ${kind === "cpu" ? "CPU" : "memory"} quantity`,
+          fix: `write a quantity such as ${examples[kind]}`,
+        });
+      }
+    }
+    if (
+      parsed.requests !== undefined &&
+      parsed.limits !== undefined &&
+      parsed.limits < parsed.requests
+    ) {
+      problems.push({
+        field: `limits.${kind}`,
+        message: `(${spec.limits[kind]}) is below requests.${kind} (${spec.requests[kind]})`,
+        fix: `raise the limit to at least ${spec.requests[kind]} or lower the request`,
+      });
+    }
   }
   return problems;
+}
+
+/** {@link resourceProblems} as component-argument sentences, the argument named `argName`. */
+export function validateResources(spec: ResourceSpec, argName: string): string[] {
+  return resourceProblems(spec).map((p) => `\`${argName}.${p.field}\` ${p.message}: ${p.fix}.`);
 }
 
 export function containerResources(
@@ -141,13 +179,6 @@ export const SAFE_ROLLING_UPDATE = {
   type: "RollingUpdate",
   rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
 } as const;
-
-/** Throw one error listing every problem, or do nothing. */
-export function assertNoProblems(component: string, problems: readonly string[]): void {
-  if (problems.length > 0) {
-    throw new Error(`${component}: invalid arguments:\n  - ${problems.join("\n  - ")}`);
-  }
-}
 
 /** One application container: what the web and API workloads have in common. */
 export interface AppContainerSpec {

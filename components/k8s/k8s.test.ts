@@ -19,7 +19,7 @@ describe("quantities", () => {
         "api.resources",
       ),
     ).toEqual([
-      "api.resources.limits.cpu (0.1) is below api.resources.requests.cpu (200m): raise the limit or lower the request.",
+      "`api.resources.limits.cpu` (0.1) is below requests.cpu (200m): raise the limit to at least 200m or lower the request.",
     ]);
   });
 });

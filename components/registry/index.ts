@@ -1,7 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PKG, assertNoProblems, standardLabels } from "../k8s";
+import { checkArgs } from "../args";
+import { PKG, standardLabels } from "../k8s";
 import type { SecretOutput } from "../secrets";
 
 /** How one image is obtained: referenced as it is, or built from a Dockerfile in this repository. */
@@ -49,6 +50,9 @@ export function dockerConfigJson(server: string, username: string, password: str
   return JSON.stringify({ auths: { [server]: { username, password, auth } } });
 }
 
+/** The component's type token. */
+export const REGISTRY_TYPE = `${PKG}:registry:Registry`;
+
 /** Every problem with the arguments, each naming the argument and the fix. */
 export function validateRegistryArgs(args: RegistryArgs): string[] {
   const problems: string[] = [];
@@ -56,13 +60,13 @@ export function validateRegistryArgs(args: RegistryArgs): string[] {
   for (const [role, source] of Object.entries(args.images)) {
     if (source.ref === undefined && (!push || source.build === undefined)) {
       problems.push(
-        `images.${role} has no ref and ${push ? "no build" : "pushing is off"}: give a ref, or a build with push enabled.`,
+        `\`images.${role}\` has no ref and ${push ? "no build" : "pushing is off"}: give a ref, or a build with push enabled.`,
       );
     }
   }
   if (push && (args.username === undefined || args.password === undefined)) {
     problems.push(
-      "push is on but username or password is missing: set registry.username and the secret registryToken.",
+      "`push` is on but `username` or `password` is missing: set registry.username and the secret registryToken.",
     );
   }
   if (
@@ -70,11 +74,13 @@ export function validateRegistryArgs(args: RegistryArgs): string[] {
     (args.username === undefined || args.password === undefined)
   ) {
     problems.push(
-      "pullSecretNamespace is set but username or password is missing: a pull secret needs both.",
+      "`pullSecretNamespace` is set but `username` or `password` is missing: a pull secret needs both.",
     );
   }
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(args.tag)) {
-    problems.push(`tag "${args.tag}" is not a valid image tag.`);
+    problems.push(
+      `\`tag\` ("${args.tag}") is not a valid image tag: letters, digits, _ . - (at most 128).`,
+    );
   }
   return problems;
 }
@@ -94,8 +100,9 @@ export class Registry extends pulumi.ComponentResource {
   public readonly pullSecretName?: pulumi.Output<string>;
 
   constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(`${PKG}:registry:Registry`, name, {}, opts);
-    assertNoProblems(`Registry ${name}`, validateRegistryArgs(args));
+    // Checked before super(): a bad argument registers nothing, not even the component.
+    checkArgs(REGISTRY_TYPE, name, validateRegistryArgs(args));
+    super(REGISTRY_TYPE, name, {}, opts);
     const server = args.server ?? "ghcr.io";
 
     for (const role of Object.keys(args.images).sort()) {

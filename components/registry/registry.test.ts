@@ -82,10 +82,10 @@ describe("Registry", () => {
       pullSecretNamespace: "ns",
     };
     expect(validateRegistryArgs(args)).toEqual([
-      "images.web has no ref and no build: give a ref, or a build with push enabled.",
-      "push is on but username or password is missing: set registry.username and the secret registryToken.",
-      "pullSecretNamespace is set but username or password is missing: a pull secret needs both.",
-      'tag "bad tag" is not a valid image tag.',
+      "`images.web` has no ref and no build: give a ref, or a build with push enabled.",
+      "`push` is on but `username` or `password` is missing: set registry.username and the secret registryToken.",
+      "`pullSecretNamespace` is set but `username` or `password` is missing: a pull secret needs both.",
+      '`tag` ("bad tag") is not a valid image tag: letters, digits, _ . - (at most 128).',
     ]);
   });
 });

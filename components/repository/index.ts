@@ -6,6 +6,7 @@
  */
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
+import { checkArgs } from "../args";
 import { REQUIRED_CHECK_CONTEXTS } from "./checks";
 
 /** Who may approve a production deployment (GitHub numeric ids). */
@@ -39,6 +40,9 @@ export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 
 /** GitHub accepts at most this many required reviewers per environment. */
 export const MAX_ENVIRONMENT_REVIEWERS = 6;
+
+/** The component's type token. */
+export const REPOSITORY_SETTINGS_TYPE = "monkeytown:repository:RepositorySettings";
 
 /** Check the arguments; returns every problem (empty when fine), each naming the argument and the fix. */
 export function validateRepositorySettingsArgs(args: RepositorySettingsArgs): string[] {
@@ -97,11 +101,8 @@ export class RepositorySettings extends pulumi.ComponentResource {
 
   constructor(name: string, args: RepositorySettingsArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before super(): a bad argument registers nothing, not even the component.
-    const problems = validateRepositorySettingsArgs(args);
-    if (problems.length > 0) {
-      throw new Error(`Invalid RepositorySettings arguments:\n- ${problems.join("\n- ")}`);
-    }
-    super("monkeytown:repository:RepositorySettings", name, {}, opts);
+    checkArgs(REPOSITORY_SETTINGS_TYPE, name, validateRepositorySettingsArgs(args));
+    super(REPOSITORY_SETTINGS_TYPE, name, {}, opts);
 
     const branch = args.branch ?? REPOSITORY_DEFAULTS.branch;
     const reviewCount =

@@ -135,7 +135,7 @@ describe("RepositorySettings argument checks", () => {
       () =>
         new mod.RepositorySettings("bad", { repository: "monkeytown", productionReviewers: {} }),
     ).toThrow(
-      "Invalid RepositorySettings arguments:\n- `productionReviewers` names nobody: give at least one user or team id",
+      'Invalid arguments for monkeytown:repository:RepositorySettings "bad" (1 problem; nothing was registered):\n  - `productionReviewers` names nobody: give at least one user or team id',
     );
     await h.settle();
     expect(h.resources.slice(before)).toEqual([]);

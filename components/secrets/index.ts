@@ -1,7 +1,8 @@
 import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PKG, assertNoProblems, standardLabels } from "../k8s";
+import { checkArgs } from "../args";
+import { PKG, standardLabels } from "../k8s";
 
 declare const secretBrand: unique symbol;
 
@@ -52,22 +53,25 @@ export interface SecretsArgs {
   readonly labels?: Record<string, string>;
 }
 
+/** The component's type token. */
+export const SECRETS_TYPE = `${PKG}:secrets:Secrets`;
+
 /** Every problem with the arguments, each naming the argument and the fix. */
 export function validateSecretsArgs(args: SecretsArgs): string[] {
   const problems: string[] = [];
   const keys = Object.keys(args.entries);
-  if (keys.length === 0) problems.push("entries is empty: give at least one variable.");
+  if (keys.length === 0) problems.push("`entries` is empty: give at least one variable.");
   for (const key of keys) {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(key))
-      problems.push(`entries key "${key}" must be UPPER_SNAKE_CASE.`);
+      problems.push(`\`entries\` key "${key}" must be UPPER_SNAKE_CASE.`);
     if (args.delivery === "kubernetes" && args.entries[key] === undefined) {
       problems.push(
-        `entries.${key} has no value but delivery is "kubernetes": set its secret config or use delivery "external".`,
+        `\`entries.${key}\` has no value but \`delivery\` is "kubernetes": set its secret config or use delivery "external".`,
       );
     }
   }
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(args.secretName)) {
-    problems.push(`secretName "${args.secretName}" must be a lower-case RFC 1123 name.`);
+    problems.push(`\`secretName\` ("${args.secretName}") must be a lower-case RFC 1123 name.`);
   }
   return problems;
 }
@@ -84,8 +88,9 @@ export class Secrets extends pulumi.ComponentResource {
   public readonly githubSecrets: github.ActionsEnvironmentSecret[] = [];
 
   constructor(name: string, args: SecretsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(`${PKG}:secrets:Secrets`, name, {}, opts);
-    assertNoProblems(`Secrets ${name}`, validateSecretsArgs(args));
+    // Checked before super(): a bad argument registers nothing, not even the component.
+    checkArgs(SECRETS_TYPE, name, validateSecretsArgs(args));
+    super(SECRETS_TYPE, name, {}, opts);
 
     const keys = Object.keys(args.entries).sort();
     const set = keys.filter((k) => args.entries[k] !== undefined);

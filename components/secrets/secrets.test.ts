@@ -68,10 +68,10 @@ describe("Secrets", () => {
         entries: { JWT_SECRET: undefined, "lower-case": undefined },
       }),
     ).toEqual([
-      'entries.JWT_SECRET has no value but delivery is "kubernetes": set its secret config or use delivery "external".',
-      'entries key "lower-case" must be UPPER_SNAKE_CASE.',
-      'entries.lower-case has no value but delivery is "kubernetes": set its secret config or use delivery "external".',
-      'secretName "Bad_Name" must be a lower-case RFC 1123 name.',
+      '`entries.JWT_SECRET` has no value but `delivery` is "kubernetes": set its secret config or use delivery "external".',
+      '`entries` key "lower-case" must be UPPER_SNAKE_CASE.',
+      '`entries.lower-case` has no value but `delivery` is "kubernetes": set its secret config or use delivery "external".',
+      '`secretName` ("Bad_Name") must be a lower-case RFC 1123 name.',
     ]);
   });
 

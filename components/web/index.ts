@@ -6,7 +6,6 @@ import {
   SAFE_ROLLING_UPDATE,
   appContainer,
   appPodSpec,
-  assertNoProblems,
   fromNamespaces,
   httpServiceSpec,
   oneAtATimePdbSpec,
@@ -15,6 +14,7 @@ import {
   validateResources,
   type ResourceSpec,
 } from "../k8s";
+import { checkArgs } from "../args";
 import { NGINX_DEFAULTS, renderNginxConfig, type NginxConfigOptions } from "./nginx";
 
 export { renderNginxConfig, NGINX_DEFAULTS } from "./nginx";
@@ -78,18 +78,21 @@ export const WEB_DEFAULTS = {
   ingressClassName: "nginx",
 } as const;
 
+/** The component's type token. */
+export const WEB_SERVICE_TYPE = `${PKG}:web:WebService`;
+
 /** Every problem with the arguments, each naming the argument and the fix. */
 export function validateWebServiceArgs(args: WebServiceArgs): string[] {
   const problems: string[] = [];
   const replicas = args.replicas ?? WEB_DEFAULTS.replicas;
   if (!Number.isInteger(replicas) || replicas < 1) {
-    problems.push(`replicas (${replicas}) must be a whole number of at least 1.`);
+    problems.push(`\`replicas\` (${replicas}) must be a whole number of at least 1.`);
   }
   problems.push(...validateResources(args.resources ?? WEB_DEFAULTS.resources, "resources"));
   for (const route of args.ingress?.routes ?? []) {
     if (!route.path.startsWith("/") || route.path === "/") {
       problems.push(
-        `ingress.routes path "${route.path}" must start with / and not be the site root.`,
+        `\`ingress.routes\` path "${route.path}" must start with / and not be the site root.`,
       );
     }
   }
@@ -119,8 +122,9 @@ export class WebService extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
 
   constructor(name: string, args: WebServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(`${PKG}:web:WebService`, name, {}, opts);
-    assertNoProblems(`WebService ${name}`, validateWebServiceArgs(args));
+    // Checked before super(): a bad argument registers nothing, not even the component.
+    checkArgs(WEB_SERVICE_TYPE, name, validateWebServiceArgs(args));
+    super(WEB_SERVICE_TYPE, name, {}, opts);
 
     const replicas = args.replicas ?? WEB_DEFAULTS.replicas;
     const port = args.port ?? WEB_DEFAULTS.port;

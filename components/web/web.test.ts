@@ -156,14 +156,16 @@ describe("WebService", () => {
         },
       }),
     ).toEqual([
-      "replicas (0) must be a whole number of at least 1.",
-      "resources.limits.cpu (200m) is below resources.requests.cpu (300m): raise the limit or lower the request.",
-      "resources.limits.memory (32Mi) is below resources.requests.memory (64Mi): raise the limit or lower the request.",
+      "`replicas` (0) must be a whole number of at least 1.",
+      "`resources.limits.cpu` (200m) is below requests.cpu (300m): raise the limit to at least 300m or lower the request.",
+      "`resources.limits.memory` (32Mi) is below requests.memory (64Mi): raise the limit to at least 64Mi or lower the request.",
     ]);
     const h = await installMocks();
     const { WebService } = await import("./index");
-    expect(() => new WebService("bad", { ...BASE, replicas: 0 })).toThrow(/replicas \(0\)/);
+    expect(() => new WebService("bad", { ...BASE, replicas: 0 })).toThrow(
+      'Invalid arguments for monkeytown:web:WebService "bad" (1 problem; nothing was registered):\n  - `replicas` (0) must be a whole number of at least 1.',
+    );
     await h.settle();
-    expect(h.resources.filter((r) => r.custom)).toHaveLength(0);
+    expect(h.resources).toHaveLength(0);
   });
 });

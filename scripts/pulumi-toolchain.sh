@@ -246,6 +246,11 @@ find_k8s() {
   if [[ -x "$d/pulumi-resource-kubernetes" ]]; then
     K8S_DIR="$d"; log "pulumi-resource-kubernetes v$K8S_VERSION: cache hit ($d)"; return 0
   fi
+  # Installed with `pulumi plugin install resource kubernetes v$K8S_VERSION` (how CI on GitHub gets it).
+  d="$PHOME/plugins/resource-kubernetes-v$K8S_VERSION"
+  if [[ -x "$d/pulumi-resource-kubernetes" && ! -L "$d/pulumi-resource-kubernetes" ]]; then
+    K8S_DIR="$d"; log "pulumi-resource-kubernetes v$K8S_VERSION: installed plugin ($d)"; return 0
+  fi
   if p="$(command -v pulumi-resource-kubernetes 2>/dev/null)"; then
     K8S_DIR="$(dirname "$p")"; log "pulumi-resource-kubernetes found on PATH (version not checked): $p"; return 0
   fi
@@ -323,9 +328,11 @@ PATH_DIRS=("$CLI_DIR" "$LANG_DIR")
 if [[ "${PULUMI_TOOLCHAIN_LINK_PLUGINS:-}" == 1 ]]; then
   # The plugin cache entry must be a real directory; a symlinked binary inside it is fine.
   pdir="$PHOME/plugins/resource-kubernetes-v$K8S_VERSION"
-  mkdir -p "$pdir"
-  ln -sfn "$K8S_DIR/pulumi-resource-kubernetes" "$pdir/pulumi-resource-kubernetes"
-  log "linked pulumi-resource-kubernetes into $pdir (not put on PATH)"
+  if [[ "$K8S_DIR" != "$pdir" ]]; then # an installed plugin is already where the engine looks
+    mkdir -p "$pdir"
+    ln -sfn "$K8S_DIR/pulumi-resource-kubernetes" "$pdir/pulumi-resource-kubernetes"
+    log "linked pulumi-resource-kubernetes into $pdir (not put on PATH)"
+  fi
 else
   PATH_DIRS+=("$K8S_DIR")
 fi

@@ -5,7 +5,7 @@
  * (scripts/ci/install-nginx.sh installs it; CI runs that first).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,17 +23,18 @@ import {
   type RawResponse,
   type RunningNginx,
 } from "../../test/fixtures/spa/serve";
-import {
-  HEALTH_BODY,
-  HTML_CACHE_CONTROL,
-  IMMUTABLE_CACHE_CONTROL,
-  NGINX_DEFAULTS,
-  NGINX_WRITABLE_PATHS,
-  PROBE_CACHE_CONTROL,
-  READY_BODY,
-  SECURITY_HEADERS,
-  renderNginxConfig,
-} from "./nginx";
+import { NGINX_DEFAULTS, NGINX_WRITABLE_PATHS, SECURITY_HEADERS, renderNginxConfig } from "./nginx";
+
+// The literals the seeds ask for, spelled out: a changed constant in nginx.ts must fail here.
+/** Fingerprinted assets: a year, immutable (architecture seed §3.1 "cache headers for assets"). */
+const IMMUTABLE = "public, max-age=31536000, immutable";
+/** index.html and SPA routes: revalidate on every load, so a deploy is seen at once. */
+const NO_CACHE = "no-cache";
+/** Probes: never from a cache. */
+const NO_STORE = "no-store";
+/** Architecture seed §7.1: the probe bodies. */
+const HEALTH = '{"status":"healthy"}';
+const READY = '{"status":"ready"}';
 
 const nginxBin = findNginx();
 const skipReason =
@@ -62,10 +63,24 @@ describe.skipIf(skipReason !== undefined)(
     let spa: SpaFixture;
     let server: RunningNginx;
     let url: string;
+    /** Lazily loaded chunks with no pre-compressed copy beside them: gzip must compress on the fly. */
+    const lazy = { js: "/assets/lazy-0a1b2c3d.js", mjs: "/assets/worker-4e5f6a7b.mjs" };
 
     beforeAll(async () => {
       base = makeTempDir("nginx-real-");
       spa = buildSpaFixture(join(base, "html"), { gzip: true, brotli });
+      for (const path of Object.values(lazy))
+        copyFileSync(join(spa.dir, spa.paths.js), join(spa.dir, path));
+      // Debian's MIME types, plus `.mjs` as text/javascript (RFC 9239), so both JavaScript types
+      // the config compresses are served.
+      const mimeTypes = join(base, "mime.types");
+      writeFileSync(
+        mimeTypes,
+        readFileSync("/etc/nginx/mime.types", "utf8").replace(
+          /types\s*\{/,
+          "types {\n    text/javascript mjs;",
+        ),
+      );
       // The only writable folder: the builder's runDir (pid, temp folders); logs go there too so the
       // test can read them (in the pod they go to stdout/stderr).
       runDir = makeWritableDir(join(base, "run"));
@@ -82,6 +97,7 @@ describe.skipIf(skipReason !== undefined)(
             ipv6: false,
             root: spa.dir,
             runDir,
+            mimeTypes,
             accessLog: join(runDir, "access.log"),
             errorLog: join(runDir, "error.log"),
             loadModules: brotli ? [BROTLI_STATIC_MODULE] : [],
@@ -107,14 +123,14 @@ describe.skipIf(skipReason !== undefined)(
 
     it("answers /health and /ready with their JSON bodies, never cached", async () => {
       for (const [path, body] of [
-        ["/health", HEALTH_BODY],
-        ["/ready", READY_BODY],
+        ["/health", HEALTH],
+        ["/ready", READY],
       ]) {
         const res = await get(url + path);
         expect(res.status, path).toBe(200);
         expect(res.body.toString(), path).toBe(body);
         expect(res.headers["content-type"], path).toBe("application/json");
-        expect(res.headers["cache-control"], path).toBe(PROBE_CACHE_CONTROL);
+        expect(res.headers["cache-control"], path).toBe(NO_STORE);
         expectSecurityHeaders(res);
       }
     });
@@ -144,6 +160,21 @@ describe.skipIf(skipReason !== undefined)(
         expect(res.body.equals(file(`${path}.gz`)), path).toBe(true);
         expect(res.body.length / spa.sizes[path], path).toBeLessThan(0.35);
       }
+    });
+
+    it.each([
+      ["application/javascript", "js"],
+      ["text/javascript", "mjs"],
+    ] as const)("gzips %s on the fly when no .gz sits beside the file", async (type, which) => {
+      const path = lazy[which];
+      expect(existsSync(join(spa.dir, `${path}.gz`))).toBe(false);
+      const res = await get(url + path, gzip);
+      expect(res.status).toBe(200);
+      expect(res.headers["content-type"]).toBe(type);
+      expect(res.headers["content-encoding"]).toBe("gzip");
+      expect(res.headers["vary"]).toBe("Accept-Encoding");
+      expect(gunzipSync(res.body).equals(file(path))).toBe(true);
+      expect(res.body.length).toBeLessThan(file(path).length * 0.5);
     });
 
     it.skipIf(!brotli)(
@@ -178,7 +209,7 @@ describe.skipIf(skipReason !== undefined)(
       for (const path of Object.values(spa.paths)) {
         const res = await get(url + path, gzip);
         expect(res.status, path).toBe(200);
-        expect(res.headers["cache-control"], path).toBe(IMMUTABLE_CACHE_CONTROL);
+        expect(res.headers["cache-control"], path).toBe(IMMUTABLE);
         expectSecurityHeaders(res);
       }
     });
@@ -188,7 +219,7 @@ describe.skipIf(skipReason !== undefined)(
         const res = await get(url + path);
         expect(res.status, path).toBe(200);
         expect(res.body.equals(file("/index.html")), path).toBe(true);
-        expect(res.headers["cache-control"], path).toBe(HTML_CACHE_CONTROL);
+        expect(res.headers["cache-control"], path).toBe(NO_CACHE);
         expect(res.headers["etag"], path).toBeDefined();
         expectSecurityHeaders(res);
       }
@@ -199,7 +230,7 @@ describe.skipIf(skipReason !== undefined)(
         const res = await get(url + path);
         expect(res.status, path).toBe(200);
         expect(res.body.equals(file("/index.html")), path).toBe(true);
-        expect(res.headers["cache-control"], path).toBe(HTML_CACHE_CONTROL);
+        expect(res.headers["cache-control"], path).toBe(NO_CACHE);
       }
     });
 

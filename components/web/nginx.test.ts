@@ -49,6 +49,16 @@ describe("renderNginxConfig", () => {
     }
   });
 
+  it("includes Debian's and the image's MIME types file unless given another", () => {
+    expect(renderNginxConfig()).toContain("    include /etc/nginx/mime.types;\n");
+    expect(renderNginxConfig({ mimeTypes: "/srv/mime.types" })).toContain(
+      "    include /srv/mime.types;\n",
+    );
+    expect(validateNginxOptions({ mimeTypes: "mime.types" })).toEqual([
+      "mimeTypes (\"mime.types\") must be an absolute path without spaces, ';' or braces.",
+    ]);
+  });
+
   it("binds one address and can leave out IPv6", () => {
     const conf = renderNginxConfig({ port: 9000, listenAddress: "127.0.0.1", ipv6: false });
     expect(conf).toContain("listen 127.0.0.1:9000;");

@@ -19,6 +19,8 @@ export interface NginxConfigOptions {
   readonly root?: string;
   /** The only writable folder nginx needs (pid file, temp files). @default "/tmp/nginx" */
   readonly runDir?: string;
+  /** The MIME types file included in `http {}`. @default "/etc/nginx/mime.types" */
+  readonly mimeTypes?: string;
   /** `worker_processes`. @default "auto" */
   readonly workerProcesses?: number | "auto";
   /** Smallest response (bytes) that gzip compresses. @default 1024 */
@@ -50,6 +52,7 @@ export const NGINX_DEFAULTS: ResolvedNginxConfig = {
   ipv6: true,
   root: "/usr/share/nginx/html",
   runDir: "/tmp/nginx",
+  mimeTypes: "/etc/nginx/mime.types",
   workerProcesses: "auto",
   gzipMinLength: 1024,
   gzipStatic: true,
@@ -105,6 +108,7 @@ export function validateNginxOptions(opts: NginxConfigOptions): string[] {
   for (const [key, value] of [
     ["root", o.root],
     ["runDir", o.runDir],
+    ["mimeTypes", o.mimeTypes],
     ["accessLog", o.accessLog],
     ["errorLog", o.errorLog === "stderr" ? "/dev/stderr" : o.errorLog],
   ] as const) {
@@ -192,7 +196,7 @@ events {
 }
 
 http {
-    include /etc/nginx/mime.types;
+    include ${o.mimeTypes};
     default_type application/octet-stream;
 
     # Non-root, read-only root filesystem: every temp path lives under ${run}.

@@ -228,6 +228,20 @@ describe("run as the engine does (inside the root Stack)", () => {
   });
 });
 
+describe("Pod Security in every stack", () => {
+  it.each(["dev", "staging", "production"])(
+    "%s: the namespace enforces (and warns on) the restricted Pod Security Standard",
+    async (stack) => {
+      const { h } = await runStack(stack);
+      const labels = h.one("kubernetes:core/v1:Namespace", "namespace").inputs.metadata.labels;
+      // Kubernetes' own admission, independent of the policy pack: the seed's non-root, read-only,
+      // no-capability pods are what "restricted" admits, and nothing weaker may run here.
+      expect(labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+      expect(labels["pod-security.kubernetes.io/warn"]).toBe("restricted");
+    },
+  );
+});
+
 describe("secrets in every stack", () => {
   it.each(["dev", "staging", "production"])(
     "%s: no secret value appears in plaintext in any registered input",

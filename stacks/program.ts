@@ -263,7 +263,7 @@ export function compose(loaded: LoadedConfig): StackOutputs {
       "alerts",
       {
         namespace: ns,
-        apiSelectorLabels: api.selector,
+        apiSelectorLabels: api.serviceLabels,
         hpaName: api.autoscalerName,
         thresholds: c.alerts.thresholds,
         operatorLabels: c.cluster.monitoringLabels,

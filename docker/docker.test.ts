@@ -170,11 +170,15 @@ describe.skipIf(noImageRun !== undefined)(
       expect(deep.status).toBe(200);
       expect(deep.body).toBe(read("web/public/index.html"));
       const deadline = Date.now() + 5_000;
-      while (!output.includes('"uri":"/games/7"') && Date.now() < deadline) {
+      while (!output.includes('"path":"/games/7"') && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
       }
-      const line = output.split("\n").find((l) => l.includes('"uri":"/games/7"'));
-      expect(JSON.parse(line ?? "null")).toMatchObject({ status: 200, method: "GET" });
+      const line = output.split("\n").find((l) => l.includes('"path":"/games/7"'));
+      expect(JSON.parse(line ?? "null")).toMatchObject({
+        level: "info",
+        message: "GET /games/7 200",
+        context: { status: 200, method: "GET" },
+      });
       expect(output).not.toMatch(/\[(emerg|alert|crit)\]/);
     });
   },
@@ -263,13 +267,78 @@ describe("docker/api", () => {
       expect(text).toMatch(/^process_uptime_seconds \d+\.\d+$/m);
     });
 
+    /** stdout lines as parsed JSON, once a line containing `marker` has arrived. */
+    async function logLines(marker: string): Promise<Record<string, unknown>[]> {
+      const deadline = Date.now() + 5_000;
+      while (!output.includes(marker) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return output
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    }
+
+    it("logs JSON lines with level, timestamp, message and context (seed §7.3), at info by default", async () => {
+      await get(`${url}/api/v1/status`, { "User-Agent": "log-test", "X-Request-ID": "req-42" });
+      await get(`${url}/api/v1/log-missing`);
+      await get(`${url}/health`);
+      const lines = await logLines("/api/v1/log-missing");
+      for (const line of lines) {
+        expect(Object.keys(line)).toEqual(["level", "timestamp", "message", "context"]);
+        expect(["debug", "info", "warn", "error"]).toContain(line.level);
+        expect(new Date(String(line.timestamp)).toISOString()).toBe(line.timestamp);
+        expect(typeof line.message).toBe("string");
+        expect(typeof line.context).toBe("object");
+      }
+      expect(lines[0]).toMatchObject({
+        level: "info",
+        message: "listening",
+        context: { logLevel: "info", basePath: "/api/v1" },
+      });
+      expect(lines.filter((l) => l.message === "GET /api/v1/status 200").at(-1)).toMatchObject({
+        level: "info",
+        context: {
+          log: "access",
+          requestId: "req-42",
+          method: "GET",
+          path: "/api/v1/status",
+          status: 200,
+          userAgent: "log-test",
+        },
+      });
+      expect(lines.find((l) => l.message === "GET /api/v1/log-missing 404")).toMatchObject({
+        level: "warn",
+        context: { status: 404 },
+      });
+      // Probes are debug lines: not written at the default level.
+      expect(lines.some((l) => String(l.message).startsWith("GET /health"))).toBe(false);
+    });
+
+    it("never logs an Authorization header, a cookie or a secret query parameter", async () => {
+      const secret = "SENTINEL-api-secret-91b7";
+      await get(`${url}/api/v1/status?token=${secret}-q&password=${secret}-pw`, {
+        Authorization: `Bearer ${secret}-bearer`,
+        Cookie: `session=${secret}-cookie`,
+        "X-Api-Key": `${secret}-key`,
+        "X-Request-ID": `${secret}-not-an-id-because-it-is-far-too-long-to-be-a-request-id-at-all`,
+      });
+      await get(`${url}/api/v1/leak-marker`);
+      const lines = await logLines("/api/v1/leak-marker");
+      expect(output).not.toContain(secret);
+      const status = lines.filter((l) => l.message === "GET /api/v1/status 200").at(-1);
+      expect((status?.context as { requestId: string }).requestId).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-/,
+      );
+    });
+
     it("exits 0 on SIGTERM", async () => {
       const exited = new Promise<number | null>((resolve) =>
         child.once("exit", (code) => resolve(code)),
       );
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
-      expect(output).toContain('"msg":"shutting down"');
+      expect(output).toContain('"message":"shutting down","context":{"signal":"SIGTERM"}');
     });
   });
 });

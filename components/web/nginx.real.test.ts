@@ -250,32 +250,82 @@ describe.skipIf(skipReason !== undefined)(
       }
     });
 
-    it("writes one JSON object per access-log line, and no line for health probes", async () => {
-      await get(`${url}/games/log-probe?x="quoted"`, {
-        "User-Agent": 'agent "with" quotes',
-        ...gzip,
-      });
-      await get(`${url}/health`);
-      // nginx writes the line after the response; give it a moment.
+    /** Access-log entries once a line for `marker` has been written (nginx logs after responding). */
+    async function accessLog(marker: string): Promise<Record<string, unknown>[]> {
       const path = join(runDir, "access.log");
       let lines: string[] = [];
       for (let i = 0; i < 40; i++) {
         lines = readFileSync(path, "utf8").trim().split("\n");
-        if (lines.some((l) => l.includes("log-probe"))) break;
+        if (lines.some((l) => l.includes(marker))) break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-      const probe = entries.find((e) => String(e.uri).startsWith("/games/log-probe"));
-      expect(probe).toMatchObject({
+      return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    }
+
+    it("logs one JSON object per request with level, timestamp, message and context (seed §7.3), none for probes", async () => {
+      await get(`${url}/games/log-probe`, { "User-Agent": 'agent "with" quotes', ...gzip });
+      await get(`${url}/assets/missing-log-probe.js`);
+      await get(`${url}/health`);
+      const entries = await accessLog("missing-log-probe");
+      for (const e of entries) {
+        expect(Object.keys(e)).toEqual(["level", "timestamp", "message", "context"]);
+        expect(["debug", "info", "warn", "error"]).toContain(e.level);
+        // ISO 8601 with an offset, e.g. 2025-01-31T12:00:00+00:00.
+        expect(e.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d([+-]\d\d:\d\d|Z)$/);
+        expect(Math.abs(Date.parse(String(e.timestamp)) - Date.now())).toBeLessThan(120_000);
+      }
+      const deep = entries.find((e) => e.message === "GET /games/log-probe 200");
+      expect(deep).toMatchObject({ level: "info" });
+      expect(deep?.context).toMatchObject({
+        log: "access",
         method: "GET",
+        path: "/games/log-probe",
         status: 200,
-        remote_addr: "127.0.0.1",
         protocol: "HTTP/1.1",
+        remote_addr: "127.0.0.1",
         user_agent: 'agent "with" quotes',
       });
-      expect(typeof probe?.body_bytes_sent).toBe("number");
-      expect(typeof probe?.request_time).toBe("number");
-      expect(entries.some((e) => e.uri === "/health")).toBe(false);
+      const ctx = deep?.context as Record<string, unknown>;
+      expect(ctx.request_id).toMatch(/^[0-9a-f]{32}$/);
+      expect(typeof ctx.body_bytes_sent).toBe("number");
+      expect(typeof ctx.request_time).toBe("number");
+      const missing = entries.find((e) => e.message === "GET /assets/missing-log-probe.js 404");
+      expect(missing).toMatchObject({ level: "warn", context: { status: 404 } });
+      expect(entries.some((e) => (e.context as { path?: string }).path === "/health")).toBe(false);
+    });
+
+    it("never logs an Authorization header, a cookie or a secret query parameter, in either log", async () => {
+      const secret = "SENTINEL-secret-4f2a9c";
+      const headers = {
+        Authorization: `Bearer ${secret}-bearer`,
+        Cookie: `session=${secret}-cookie`,
+        Referer: `https://monkeytown.app/reset?token=${secret}-referer`,
+        "X-Api-Key": `${secret}-header`,
+      };
+      for (const path of [
+        `/games/leak?token=${secret}-query&password=${secret}-pw`,
+        `/assets/missing-leak.js?api_key=${secret}-asset`,
+        `/index.html?access_token=${secret}-html`,
+        `/?x=1#${secret}-fragment`,
+      ]) {
+        await get(url + path, headers);
+      }
+      const entries = await accessLog("missing-leak");
+      const access = readFileSync(join(runDir, "access.log"), "utf8");
+      const errors = readFileSync(join(runDir, "error.log"), "utf8");
+      expect(access).not.toContain(secret);
+      expect(errors).not.toContain(secret);
+      const leak = entries.find((e) => e.message === "GET /games/leak 200");
+      expect(leak?.context).toMatchObject({
+        path: "/games/leak",
+        referer: "https://monkeytown.app/reset",
+      });
+      // The error log is nginx's text format: whatever it holds is level-tagged, warn and above.
+      for (const line of errors.split("\n").filter(Boolean)) {
+        expect(line).toMatch(
+          /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[(warn|error|crit|alert|emerg)\] \d+#\d+: /,
+        );
+      }
     });
 
     it.skipIf(sandboxReason !== undefined)(
@@ -318,5 +368,58 @@ describe.skipIf(skipReason !== undefined)(
         expect(health.status).toBe(200);
       },
     );
+  },
+);
+
+describe.skipIf(skipReason !== undefined)(
+  `an image whose build lost index.html, served by a real nginx${skipReason ? ` (skipped: ${skipReason})` : ""}`,
+  () => {
+    let base: string;
+    let runDir: string;
+    let server: RunningNginx;
+
+    beforeAll(async () => {
+      base = makeTempDir("nginx-broken-");
+      const root = makeWritableDir(join(base, "html"));
+      runDir = makeWritableDir(join(base, "run"));
+      server = await startNginx({
+        nginx: nginxBin as string,
+        confDir: base,
+        errorLog: join(runDir, "error.log"),
+        render: (port) =>
+          renderNginxConfig({
+            port,
+            listenAddress: "127.0.0.1",
+            ipv6: false,
+            root,
+            runDir,
+            accessLog: join(runDir, "access.log"),
+            errorLog: join(runDir, "error.log"),
+          }),
+      });
+    }, 60_000);
+
+    afterAll(async () => {
+      await server?.stop();
+      if (base) rmSync(base, { recursive: true, force: true });
+    }, 20_000);
+
+    it("answers 404, logged as a warn line of the access log; the text error log gets no request line with its query", async () => {
+      const secret = "SENTINEL-broken-7d1e";
+      const res = await get(`${server.baseUrl}/games/1?token=${secret}`);
+      expect(res.status).toBe(404);
+      let access = "";
+      for (let i = 0; i < 40 && !access.includes("/games/1"); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        access = readFileSync(join(runDir, "access.log"), "utf8");
+      }
+      const line = JSON.parse(access.trim().split("\n").at(-1) ?? "null") as Record<
+        string,
+        unknown
+      >;
+      expect(line).toMatchObject({ level: "warn", message: "GET /games/1 404" });
+      expect(access).not.toContain(secret);
+      expect(readFileSync(join(runDir, "error.log"), "utf8")).not.toContain(secret);
+    });
   },
 );

@@ -25,7 +25,7 @@ describe("renderNginxConfig", () => {
     expect(conf).toContain("listen [::]:8080;");
     expect(conf).toContain("root /usr/share/nginx/html;");
     expect(conf).toContain("pid /tmp/nginx/nginx.pid;");
-    expect(conf).toContain("access_log /dev/stdout json_combined;");
+    expect(conf).toContain("access_log /dev/stdout json_standard;");
     expect(conf).toContain("error_log stderr warn;");
     expect(conf).toContain("gzip_static on;");
     expect(conf).not.toContain("load_module");

@@ -34,7 +34,7 @@ export interface NginxConfigOptions {
   readonly loadModules?: readonly string[];
   /** Serve `*.br` files next to assets when present (`brotli_static`); needs the module. @default false */
   readonly brotliStatic?: boolean;
-  /** Where access logs go; JSON lines. @default "/dev/stdout" */
+  /** Where access logs go; JSON lines (architecture seed §7.3). @default "/dev/stdout" */
   readonly accessLog?: string;
   /**
    * Where error logs go: a path, or `"stderr"` (nginx's own name for file descriptor 2, which needs
@@ -158,6 +158,11 @@ function headerLines(indent: string, cacheControl?: string): string {
   return lines.join("\n");
 }
 
+/** Name of the JSON access-log format (architecture seed §7.3: level, timestamp, message, context). */
+export const ACCESS_LOG_FORMAT = "json_standard";
+/** The error log's level: `warn` and above (nginx's `warn`, `error`, `crit`, `alert`, `emerg`). */
+export const ERROR_LOG_LEVEL = "warn";
+
 /** Cache-Control of fingerprinted build output (`/assets/`). */
 export const IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable";
 /** Cache-Control of `index.html` and SPA routes: revalidate every time (ETag makes it cheap). */
@@ -189,7 +194,7 @@ ${headerLines("            ", PROBE_CACHE_CONTROL)}
   return `# Rendered by components/web/nginx.ts: do not edit by hand.
 ${modules}worker_processes ${o.workerProcesses};
 pid ${run}/nginx.pid;
-error_log ${o.errorLog} warn;
+error_log ${o.errorLog} ${ERROR_LOG_LEVEL};
 
 events {
     worker_connections 1024;
@@ -216,21 +221,45 @@ http {
     open_file_cache_valid 60s;
     open_file_cache_errors on;
 
-    log_format json_combined escape=json '{'
-        '"time":"$time_iso8601",'
-        '"remote_addr":"$remote_addr",'
-        '"x_forwarded_for":"$http_x_forwarded_for",'
-        '"method":"$request_method",'
-        '"uri":"$request_uri",'
-        '"protocol":"$server_protocol",'
-        '"status":$status,'
-        '"body_bytes_sent":$body_bytes_sent,'
-        '"bytes_sent":$bytes_sent,'
-        '"request_time":$request_time,'
-        '"referer":"$http_referer",'
-        '"user_agent":"$http_user_agent"'
+    # Logging standard (architecture seed §7.3): one JSON object per line with level, timestamp,
+    # message and context. Never logged: the query string (the path is logged without it, the
+    # referer too), Authorization, Cookie and every other request header but User-Agent.
+    map $status $log_level {
+        ~^5 error;
+        ~^4 warn;
+        default info;
+    }
+    map $request_uri $log_path {
+        ~^([^?#]*) $1;
+    }
+    map $http_referer $log_referer {
+        ~^([^?#]*) $1;
+    }
+    log_format ${ACCESS_LOG_FORMAT} escape=json '{'
+        '"level":"$log_level",'
+        '"timestamp":"$time_iso8601",'
+        '"message":"$request_method $log_path $status",'
+        '"context":{'
+            '"log":"access",'
+            '"request_id":"$request_id",'
+            '"method":"$request_method",'
+            '"path":"$log_path",'
+            '"protocol":"$server_protocol",'
+            '"status":$status,'
+            '"body_bytes_sent":$body_bytes_sent,'
+            '"bytes_sent":$bytes_sent,'
+            '"request_time":$request_time,'
+            '"remote_addr":"$remote_addr",'
+            '"x_forwarded_for":"$http_x_forwarded_for",'
+            '"referer":"$log_referer",'
+            '"user_agent":"$http_user_agent"'
+        '}'
     '}';
-    access_log ${o.accessLog} json_combined;
+    access_log ${o.accessLog} ${ACCESS_LOG_FORMAT};
+    # The error log stays in nginx's own text format (nginx has no JSON option for it; see
+    # docs/web-tier.md). Its request lines carry the query string, so a file nginx cannot find
+    # (an image that lost index.html) is left to the access log's 404 rather than logged there.
+    log_not_found off;
 
     gzip on;
     gzip_vary on;

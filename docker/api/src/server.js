@@ -5,8 +5,22 @@
 // Ingress and the edge route to the API, so a deploy can check the API from outside the cluster.
 // /metrics exports the request-duration histogram the Alerts component's rules read
 // (http_request_duration_seconds{status_code=...}).
+// Logs follow the architecture seed's standard (§7.3): one JSON object per line on stdout with
+// level, timestamp, message and context; levels debug < info < warn < error, the lowest written set
+// by LOG_LEVEL (default info). A request is logged by method, path (never its query string),
+// status, duration and request id; no header but User-Agent is ever logged.
 "use strict";
 const http = require("node:http");
+const crypto = require("node:crypto");
+
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 };
+const minLevel = LEVELS[(process.env.LOG_LEVEL || "info").toLowerCase()] ?? LEVELS.info;
+
+function log(level, message, context = {}) {
+  if (LEVELS[level] < minLevel) return;
+  const line = { level, timestamp: new Date().toISOString(), message, context };
+  process.stdout.write(JSON.stringify(line) + "\n");
+}
 
 const started = Date.now();
 const basePath = (process.env.API_BASE_PATH || "/api/v1").replace(/\/$/, "");
@@ -76,28 +90,50 @@ const routes = {
   "/api/v1/version": () => [200, { name: "monkeytown-api", version: process.env.APP_VERSION || "dev" }],
 };
 
+// Probes and scrapes arrive every few seconds: logged at debug, so info shows real traffic.
+const quiet = new Set(["/health", "/ready", `${basePath}/health`, `${basePath}/ready`, "/metrics"]);
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
 const server = http.createServer((req, res) => {
   const start = process.hrtime.bigint();
   const path = new URL(req.url || "/", "http://localhost").pathname;
   const route = routes[path];
+  const given = req.headers["x-request-id"];
+  const requestId =
+    typeof given === "string" && REQUEST_ID.test(given) ? given : crypto.randomUUID();
   let reply;
   if (req.method !== "GET" && req.method !== "HEAD") reply = [405, { error: "method not allowed" }];
   else if (route) reply = route();
   else reply = [404, { error: "not found", path }];
   send(res, ...reply);
-  if (path !== "/metrics") observe(reply[0], Number(process.hrtime.bigint() - start) / 1e9);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (path !== "/metrics") observe(reply[0], seconds);
+  const status = reply[0];
+  const level =
+    status >= 500 ? "error" : status >= 400 ? "warn" : quiet.has(path) ? "debug" : "info";
+  log(level, `${req.method} ${path} ${status}`, {
+    log: "access",
+    requestId,
+    method: req.method,
+    path,
+    status,
+    durationMs: Math.round(seconds * 1e6) / 1e3,
+    remoteAddress: req.socket.remoteAddress,
+    userAgent: req.headers["user-agent"] || "",
+  });
 });
 
 server.keepAliveTimeout = 65_000;
 const port = Number(process.env.PORT || 3000);
 server.listen(port, process.env.HOST || "0.0.0.0", () => {
-  console.log(JSON.stringify({ msg: "listening", port }));
+  const logLevel = Object.keys(LEVELS).find((l) => LEVELS[l] === minLevel);
+  log("info", "listening", { port, basePath, logLevel });
 });
 
 function shutdown(signal) {
   if (shuttingDown) return;
   shuttingDown = true;
-  console.log(JSON.stringify({ msg: "shutting down", signal }));
+  log("info", "shutting down", { signal });
   server.close(() => process.exit(0));
   server.closeIdleConnections();
   setTimeout(() => process.exit(0), 10_000).unref();

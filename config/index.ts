@@ -86,9 +86,9 @@ function fixFor(issue: z.core.$ZodIssue, key: string, stack: string, root: unkno
     case "too_big":
       return `lower it to at most ${String(issue.maximum)}`;
     case "custom":
-      // Cross-field rules say how to fix them in `params.fix`.
+      // Cross-field rules say how to fix them in `params.fix` (`{stack}` becomes the stack's name).
       return typeof issue.params?.fix === "string"
-        ? issue.params.fix
+        ? issue.params.fix.replaceAll("{stack}", stack)
         : `correct \`${key}\` in the stack file`;
     default:
       return `correct \`${key}\` in the stack file`;

@@ -227,9 +227,13 @@ export const apiSchema = z
     strategy: z.enum(["rolling", "blue-green"]).default("rolling"),
     /** Blue-green only: the colour the Service sends traffic to. @default "blue" */
     activeColor: z.enum(["blue", "green"]).default("blue"),
-    /** Blue-green only: image of the blue Deployment; `apiImage` (or the built image) when unset. */
+    /**
+     * Blue-green only: image of the blue Deployment; the release (`apiImage`, or the image this commit
+     * builds) when unset. The deploy flow (scripts/blue-green.sh) pins the serving colour here and
+     * leaves the idle one unset, so a deploy moves only the idle colour.
+     */
     blueImage: imageRef.optional(),
-    /** Blue-green only: image of the green Deployment; `apiImage` (or the built image) when unset. */
+    /** Blue-green only: image of the green Deployment; as `blueImage`. */
     greenImage: imageRef.optional(),
     /** Non-secret runtime settings passed as env (`LOG_LEVEL`, ...). */
     env: z
@@ -242,7 +246,37 @@ export const apiSchema = z
       .default("/api/v1"),
     resources: resourcesSchema(API_PROFILE),
   })
-  .strict();
+  .strict()
+  .superRefine((api, ctx) => {
+    const key = (color: "blue" | "green") => `${color}Image` as const;
+    if (api.strategy === "rolling") {
+      for (const color of ["blue", "green"] as const) {
+        if (api[key(color)] === undefined) continue;
+        ctx.addIssue({
+          code: "custom",
+          path: [key(color)],
+          message:
+            "is set but api.strategy is rolling: only blue-green runs a Deployment per colour",
+          params: {
+            fix: `remove it (\`pulumi config rm --path monkeytown:api.${key(color)} -s {stack}\`), or set api.strategy to blue-green`,
+          },
+        });
+      }
+      return;
+    }
+    const active = api.activeColor;
+    const idle: typeof active = active === "blue" ? "green" : "blue";
+    if (api[key(active)] === undefined && api[key(idle)] !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key(active)],
+        message: `is unset, but api.activeColor points at ${active} while api.${key(idle)} is pinned: the serving colour would take the release image (whatever this update builds) with no smoke test, and ${idle} is not what served before`,
+        params: {
+          fix: `pin the colours to what runs with \`scripts/blue-green.sh pin {stack}\` (from the stack outputs apiActiveColor and apiColorImages), or set \`pulumi config set --path monkeytown:api.${key(active)} <the image ${active} runs> -s {stack}\`, or point api.activeColor back at ${idle}`,
+        },
+      });
+    }
+  });
 
 export const registrySchema = z
   .object({

@@ -251,6 +251,88 @@ export async function runPreflight(
   return evaluatePreflight(requirements, answers, opts);
 }
 
+/** The ApiService's name in stacks/program.ts; blue-green's Deployments are `api-blue` and `api-green`. */
+export const API_NAME = "api";
+
+const COLORS = ["blue", "green"] as const;
+type Color = (typeof COLORS)[number];
+
+/** Blue-green: the API paths of the two colour Deployments, whose presence says the API is deployed. */
+export function colorDeploymentPaths(config: StackConfig): Record<Color, string> | undefined {
+  if (config.api.strategy !== "blue-green") return undefined;
+  const base = `/apis/apps/v1/namespaces/${config.kubernetes.namespace}/deployments/${API_NAME}`;
+  return { blue: `${base}-blue`, green: `${base}-green` };
+}
+
+/** The image of the `api` container of a Deployment object. */
+function apiImageOf(body: unknown): string | undefined {
+  const containers = (
+    body as {
+      spec?: { template?: { spec?: { containers?: { name?: string; image?: string }[] } } };
+    }
+  )?.spec?.template?.spec?.containers;
+  return Array.isArray(containers) ? containers.find((c) => c?.name === "api")?.image : undefined;
+}
+
+/**
+ * Blue-green after the first deploy (a colour Deployment exists): the serving colour must be pinned
+ * (`api.<activeColor>Image`), or the update would move it to the release together with the idle one
+ * and leave no rollback target. Before the first deploy both colours take the release. Pure.
+ */
+export function blueGreenProblems(
+  config: StackConfig,
+  stack: string,
+  answers: ReadonlyMap<string, ApiAnswer>,
+): ConfigProblem[] {
+  const paths = colorDeploymentPaths(config);
+  if (!paths) return [];
+  const running: Partial<Record<Color, string>> = {};
+  for (const color of COLORS) {
+    const answer = answers.get(paths[color]);
+    if (answer?.status === "found")
+      running[color] = apiImageOf(answer.body) ?? "(unreadable image)";
+  }
+  const deployed = COLORS.filter((c) => running[c] !== undefined);
+  const active = config.api.activeColor;
+  const key = `${active}Image` as const;
+  if (deployed.length === 0 || config.api[key] !== undefined) return [];
+  const runs = deployed.map((c) => `${API_NAME}-${c} runs ${running[c]}`).join("; ");
+  const set = (k: string, v: string) =>
+    `\`pulumi config set --path monkeytown:api.${k} ${v} -s ${stack}\``;
+  const other = active === "blue" ? "green" : "blue";
+  const pinByHand =
+    running[active] !== undefined
+      ? set(key, running[active])
+      : `point api.activeColor at ${other}, which is deployed: ${set("activeColor", other)} and ${set(`${other}Image`, running[other]!)}`;
+  return [
+    {
+      key: `monkeytown:api.${key}`,
+      message: `is unset, but the API is already deployed (${runs}) and api.activeColor is ${active}: this update would put the release image on the serving colour too, untested, and leave no colour at the previous release to roll back to`,
+      fix: `pin the colours to what runs with \`scripts/blue-green.sh pin ${stack}\` (the deploy workflow does this on every run), or ${pinByHand}`,
+    },
+  ];
+}
+
+/**
+ * The whole preflight of a stack: its requirements and, for blue-green, what already runs. Every
+ * distinct path is asked once, in parallel.
+ */
+export async function preflightStack(
+  config: StackConfig,
+  stack: string,
+  lookup: ClusterLookup,
+  opts: { readonly dryRun: boolean; readonly context?: string },
+): Promise<PreflightReport> {
+  const requirements = clusterRequirements(config, stack);
+  const colorPaths = Object.values(colorDeploymentPaths(config) ?? {});
+  const paths = [...new Set([...requirements.map((r) => r.path), ...colorPaths])];
+  const answers = new Map(await Promise.all(paths.map(async (p) => [p, await lookup(p)] as const)));
+  const report = evaluatePreflight(requirements, answers, { ...opts, stack });
+  if (report.skipped) return report;
+  const live = blueGreenProblems(config, stack, answers);
+  return live.length === 0 ? report : { ...report, problems: [...report.problems, ...live] };
+}
+
 /** One readable block: what failed, then a line per problem with its fix. */
 export function formatPreflight(
   problems: readonly ConfigProblem[],
@@ -340,15 +422,22 @@ export const KNOWN_PLURALS = [
   "certificates",
 ] as const;
 
-/** A lookup for a cluster with every prerequisite installed and Ready (the mock harness's default). */
-export const completeClusterLookup: ClusterLookup = () =>
-  Promise.resolve({
-    status: "found",
-    body: {
-      resources: KNOWN_PLURALS.map((name) => ({ name })),
-      status: { conditions: [{ type: "Ready", status: "True" }] },
-    },
-  });
+/**
+ * A lookup for a cluster with every prerequisite installed and Ready, where the stack was never
+ * deployed (no Deployment exists): the mock harness's default.
+ */
+export const completeClusterLookup: ClusterLookup = (apiPath) =>
+  Promise.resolve(
+    apiPath.includes("/deployments/")
+      ? { status: "absent" }
+      : {
+          status: "found",
+          body: {
+            resources: KNOWN_PLURALS.map((name) => ({ name })),
+            status: { conditions: [{ type: "Ready", status: "True" }] },
+          },
+        },
+  );
 
 let defaultLookup: ClusterLookup | undefined;
 
@@ -372,10 +461,11 @@ export async function clusterPreflight(
 ): Promise<PreflightReport | undefined> {
   if (config.kubernetes.mode !== "cluster" || !config.cluster.preflight) return undefined;
   const context = config.kubernetes.context;
-  const report = await runPreflight(
-    clusterRequirements(config, stack),
+  const report = await preflightStack(
+    config,
+    stack,
     lookup ?? defaultLookup ?? kubectlLookup({ context }),
-    { dryRun: pulumi.runtime.isDryRun(), stack, context },
+    { dryRun: pulumi.runtime.isDryRun(), context },
   );
   if (report.skipped) void pulumi.log.warn(report.skipped);
   for (const w of report.warnings) void pulumi.log.warn(w);

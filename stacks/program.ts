@@ -17,7 +17,7 @@ import { Registry } from "../components/registry";
 import { Secrets, secretOutput, type SecretOutput } from "../components/secrets";
 import { WebService } from "../components/web";
 import { PART_OF } from "../components/k8s";
-import { clusterPreflight, type ClusterLookup } from "./preflight";
+import { API_NAME, clusterPreflight, type ClusterLookup } from "./preflight";
 
 /** What `pulumi stack output` shows. */
 export interface StackOutputs {
@@ -25,8 +25,18 @@ export interface StackOutputs {
   readonly namespace: pulumi.Output<string>;
   readonly webUrl: pulumi.Output<string>;
   readonly apiUrl: pulumi.Output<string>;
+  /** What serves: the web image, and the API image that takes the traffic (blue-green: the active colour's). */
   readonly images: { readonly web: pulumi.Output<string>; readonly api: pulumi.Output<string> };
+  /** Blue-green: the colour the API Service sends traffic to. */
   readonly apiActiveColor?: string;
+  /**
+   * Blue-green: the image each colour runs, the record scripts/blue-green.sh pins the config from
+   * (the idle colour's is the instant rollback target).
+   */
+  readonly apiColorImages?: {
+    readonly blue: pulumi.Output<string>;
+    readonly green: pulumi.Output<string>;
+  };
   readonly renderedManifestsDir?: string;
   readonly appSecretName: pulumi.Output<string>;
 }
@@ -181,7 +191,7 @@ export function compose(loaded: LoadedConfig): StackOutputs {
 
   const url = siteUrl(c);
   const api = new ApiService(
-    "api",
+    API_NAME,
     {
       namespace: ns,
       image: registry.imageRefs.api,
@@ -306,8 +316,10 @@ export function compose(loaded: LoadedConfig): StackOutputs {
     namespace: ns,
     webUrl: url !== undefined ? pulumi.output(url) : web.url,
     apiUrl: url !== undefined ? pulumi.output(`${url}${c.api.basePath}`) : api.url,
-    images: { web: registry.imageRefs.web, api: registry.imageRefs.api },
-    ...(c.api.strategy === "blue-green" ? { apiActiveColor: c.api.activeColor } : {}),
+    images: { web: registry.imageRefs.web, api: api.servingImage },
+    ...(api.colorImages
+      ? { apiActiveColor: c.api.activeColor, apiColorImages: api.colorImages }
+      : {}),
     ...(c.kubernetes.mode === "render" ? { renderedManifestsDir: c.kubernetes.renderDir } : {}),
     appSecretName: pulumi.output(appSecrets.ref.name),
   };

@@ -255,12 +255,14 @@ export class ApiService extends pulumi.ComponentResource {
     let activeSelector: Record<string, string> = base;
     let activeDeploymentName: pulumi.Output<string>;
     // Blue-green: the image each colour runs, its own or else the release (`image`).
-    const colorImages = bg && {
-      blue: pulumi.output(bg.images?.blue ?? args.image),
-      green: pulumi.output(bg.images?.green ?? args.image),
-    };
-    this.colorImages = colorImages || undefined;
-    this.servingImage = colorImages ? colorImages[bg.activeColor] : pulumi.output(args.image);
+    const colorImages = bg
+      ? {
+          blue: pulumi.output(bg.images?.blue ?? args.image),
+          green: pulumi.output(bg.images?.green ?? args.image),
+        }
+      : undefined;
+    this.colorImages = colorImages;
+    this.servingImage = bg && colorImages ? colorImages[bg.activeColor] : pulumi.output(args.image);
 
     if (!bg) {
       const d = new k8s.apps.v1.Deployment(

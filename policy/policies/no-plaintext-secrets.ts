@@ -2,6 +2,7 @@ import { Report, RuleInput, configSchema, resourceRule } from "../lib/rule";
 import { dockerContainer, describeDocker } from "../lib/docker";
 import {
   DEFAULT_IGNORE_NAME_PATTERN,
+  DEFAULT_MEASURE_NAME_PATTERN,
   DEFAULT_SECRET_NAME_PATTERN,
   SecretMatcher,
   secretMatcher,
@@ -12,6 +13,7 @@ import { describeContainer, extractWorkload } from "../lib/workload";
 export interface NoPlaintextSecretsConfig {
   secretNamePattern: string;
   ignoreNamePattern: string;
+  measureNamePattern: string;
   extraValuePatterns: string[];
   annotationKeyAllowlist: string[];
 }
@@ -99,7 +101,8 @@ function checkKubernetes(r: RuleInput, ctx: Ctx): void {
       if (c.env !== UNKNOWN) {
         for (const e of c.env) {
           if (typeof e.name !== "string") continue;
-          if (e.fromConfigMap && ctx.m.secretName(e.name)) {
+          // A setting about a secret (TOKEN_TTL_SECONDS) is what a ConfigMap is for.
+          if (e.fromConfigMap && ctx.m.secretName(e.name) && !ctx.m.measureName(e.name)) {
             ctx.report(
               `${where}: env "${e.name}" reads a secret-looking value from a ConfigMap (valueFrom.configMapKeyRef). ConfigMaps are not access-controlled or encrypted as Secrets are. Fix: move the value to a Kubernetes Secret and use valueFrom.secretKeyRef.`,
             );
@@ -231,6 +234,12 @@ export function noPlaintextSecrets() {
         description:
           "Names matching this regex point at a secret rather than hold one (PASSWORD_FILE, TOKEN_URL ...).",
       },
+      measureNamePattern: {
+        type: "string",
+        default: DEFAULT_MEASURE_NAME_PATTERN,
+        description:
+          "Names matching this regex (over snake_case names) measure something about a secret (TOKEN_TTL_SECONDS, PASSWORD_MIN_LENGTH, MAX_TOKENS); with a number, duration or size as the value they are not secrets.",
+      },
       extraValuePatterns: {
         type: "array",
         items: { type: "string" },
@@ -261,6 +270,7 @@ export function noPlaintextSecrets() {
         config.secretNamePattern,
         config.ignoreNamePattern,
         config.extraValuePatterns,
+        config.measureNamePattern,
       );
       const ctx: Ctx = { m, allow: allowlist(config.annotationKeyAllowlist), report };
       if (r.type.startsWith("kubernetes:")) {

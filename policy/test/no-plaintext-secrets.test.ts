@@ -30,6 +30,18 @@ describe("name and value matching", () => {
     "PRIVATE_KEY",
     "aws.credentials",
     "SMTP_PASS",
+    "NEW_RELIC_LICENSE_KEY",
+    // Glued to a prefix without a separator, as client libraries name them.
+    "PGPASSWORD",
+    "DBPASSWORD",
+    "MONGOPASSWD",
+    "GITHUBTOKEN",
+    "SLACKBOTTOKEN",
+    "MAILGUNAPIKEY",
+    "AWSSECRETACCESSKEY",
+    "CLIENTSECRET",
+    "NEWRELICLICENSEKEY",
+    "REDISPASSWORD_V2",
   ])("%s names a secret", (name) => expect(secretMatcher().secretName(name)).toBe(true));
 
   it.each([
@@ -42,7 +54,42 @@ describe("name and value matching", () => {
     "PASSPORT_STRATEGY",
     "tokenizer",
     "TOKEN_TTL",
+    // Glued words that are not secret words.
+    "PGPASSFILE",
+    "BYPASS_CACHE",
+    "COMPASS_URL",
+    "HOTKEY",
+    "MONKEY_NAME",
+    "SECRETARY_EMAIL",
+    "TOKENIZER_MODEL",
   ])("%s does not name a secret", (name) => expect(secretMatcher().secretName(name)).toBe(false));
+
+  it.each([
+    ["TOKEN_TTL_SECONDS", "3600"],
+    ["PASSWORD_MIN_LENGTH", "12"],
+    ["SECRET_ROTATION_DAYS", "90"],
+    ["MAX_TOKENS", "4096"],
+    ["JWT_SECRET_MIN_BYTES", "32"],
+    ["API_KEY_RATE_LIMIT", "100"],
+    ["TOKEN_EXPIRY_MINUTES", "15m"],
+    ["refreshTokenLifetime", "P30D"],
+    ["PASSWORD_HASH_ROUNDS", "12"],
+    ["SESSION_TOKEN_CACHE_SIZE", "64Mi"],
+  ])("%s=%s is a setting about a secret, not one", (name, value) => {
+    expect(secretMatcher().judge(name, value)).toBeUndefined();
+  });
+
+  it.each([
+    // A measure word, but not a quantity: reported.
+    ["SECRET_ROTATION_DAYS", "hunter2hunter2"],
+    ["TOKEN_TTL_SECONDS", "s3cr3t-t0ken"],
+    // A quantity, but nothing in the name measures: a numeric password is still a password.
+    ["DB_PASSWORD", "123456"],
+    ["PGPASSWORD", "20240131"],
+    ["API_TOKEN", "15m"],
+  ])("%s=%s is still a plaintext secret", (name, value) => {
+    expect(secretMatcher().judge(name, value)).toMatch(/says it holds a secret/);
+  });
 
   it("normalises camelCase, kebab and dotted names", () => {
     expect(normaliseName("dbPassword")).toBe("db_password");
@@ -112,6 +159,32 @@ describe.each(WORKLOAD_KINDS)("on a %s", (kind) => {
     expect(await messagesOf(RULE, [workload(kind, spec)])).toEqual([]);
   });
 
+  it("fails on glued secret names (PGPASSWORD, AWSSECRETACCESSKEY), passes settings about secrets", async () => {
+    const spec = hardenedPodSpec({
+      containers: [
+        {
+          ...hardenedContainer(),
+          env: [
+            { name: "PGPASSWORD", value: "hunter2hunter2" },
+            { name: "AWSSECRETACCESSKEY", value: "wJalrXUtnFEMIK7MDENGbPxRfiCY" },
+            { name: "TOKEN_TTL_SECONDS", value: "3600" },
+            { name: "PASSWORD_MIN_LENGTH", value: "12" },
+            { name: "SECRET_ROTATION_DAYS", value: "90" },
+            {
+              name: "TOKEN_TTL_SECONDS_DEFAULT",
+              valueFrom: { configMapKeyRef: { name: "cfg", key: "ttl" } },
+            },
+          ],
+        },
+      ],
+    });
+    const messages = await messagesOf(RULE, [workload(kind, spec)]);
+    expect(messages).toEqual([
+      expect.stringMatching(/env "PGPASSWORD" is a plaintext secret/),
+      expect.stringMatching(/env "AWSSECRETACCESSKEY" is a plaintext secret/),
+    ]);
+  });
+
   it("fails on a secret-named env read from a ConfigMap", async () => {
     const spec = hardenedPodSpec({
       containers: [
@@ -146,6 +219,21 @@ describe("other carriers", () => {
       expect.stringMatching(/ConfigMap "api-config": key "apiKey" is plaintext secret material/),
     ]);
     expect(await messagesOf(RULE, [good])).toEqual([]);
+  });
+
+  it("a ConfigMap of settings about secrets passes; a glued secret name in one fails", async () => {
+    const settings = resourceOf(k8s.core.v1.ConfigMap, "auth-settings", {
+      metadata: { name: "auth-settings" },
+      data: { TOKEN_TTL_SECONDS: "3600", PASSWORD_MIN_LENGTH: "12", SECRET_ROTATION_DAYS: "90" },
+    });
+    expect(await messagesOf(RULE, [settings])).toEqual([]);
+    const glued = resourceOf(k8s.core.v1.ConfigMap, "db", {
+      metadata: { name: "db" },
+      data: { PGHOST: "db.internal", DBPASSWORD: "hunter2hunter2" },
+    });
+    expect(await messagesOf(RULE, [glued])).toEqual([
+      expect.stringMatching(/ConfigMap "db": key "DBPASSWORD" is plaintext secret material/),
+    ]);
   });
 
   it("annotations and labels on any Kubernetes resource are checked; waiver and vault annotations are not name-checked", async () => {

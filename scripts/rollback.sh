@@ -1,27 +1,56 @@
 #!/usr/bin/env bash
 # Rolls a stack back to earlier images. The program takes its images from the stack config keys
 # monkeytown:webImage and monkeytown:apiImage (a tag or a digest; when unset, the Registry builds them)
-# and exports the references it deployed as the stack output `images` ({web, api}); every successful
-# `pulumi up` also records the config it ran with in the stack's history.
+# and exports the references that serve as the stack output `images` ({web, api}); every successful
+# `pulumi up` also records the config it ran with in the stack's history. A blue-green stack
+# (monkeytown:api.strategy blue-green, scripts/blue-green.sh) keeps the previous API release running
+# on its idle colour: rolling the API back there is switching the traffic, with nothing to start.
 #
 #   scripts/rollback.sh deployed <stack>   what runs now: the `images` output, else the config of the
-#                                           last successful update
+#                                           last successful update; blue-green adds its colour lines
 #   scripts/rollback.sh previous <stack>   the images configured in the newest successful update whose
 #                                           images differ from what runs now
 #   scripts/rollback.sh to <stack> <webImage> <apiImage>
-#                                           set both keys, `pulumi up` with the policy pack and the
-#                                           stack's policy config, then run scripts/health-check.sh
+#                                           set webImage and apiImage, `pulumi up` with the policy pack
+#                                           and the stack's policy config, then scripts/health-check.sh;
+#                                           blue-green: apiImage is made the serving colour's image (a
+#                                           switch when the idle colour runs it, else staged on the idle
+#                                           colour, smoke-tested, then switched to)
+#   scripts/rollback.sh switch-back <stack>
+#                                           blue-green, instant: send the traffic back to the idle colour
+#                                           (the release that served before), then the health check
+#   scripts/rollback.sh colors <stack> <webImage> <activeColor> <blueImage> <greenImage>
+#                                           blue-green: put back exactly that (what `deployed` printed
+#                                           before a deploy), one `pulumi up`, then the health check
 #
 # `deployed` and `previous` print `webImage=<ref>` and `apiImage=<ref>` lines (nothing when the history
 # holds no such update), a format that can be appended to $GITHUB_OUTPUT as it is.
-# `to` changes Pulumi.<stack>.yaml in the work tree: commit that change, or revert the commit that
-# brought the bad images, so that git says what runs.
+# `to`, `switch-back` and `colors` change Pulumi.<stack>.yaml in the work tree: commit that change, or
+# revert the commit that brought the bad images, so that git says what runs (blue-green's colour keys
+# are the exception: the stack outputs record them, and every deploy pins them from there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '7,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '9,23p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
+}
+
+up() {
+  local stack="$1" message="$2"
+  pulumi up --stack "$stack" --yes --non-interactive \
+    --policy-pack policy --policy-pack-config "policy/config/${stack}.json" \
+    --message "$message"
+}
+
+# Blue-green colour state of a stack (scripts/blue-green.sh state) as shell variables bg_<key>.
+read_colors() {
+  local lines
+  lines="$(scripts/blue-green.sh state "$1")"
+  bg_activeColor="$(sed -n 's/^activeColor=//p' <<<"$lines")"
+  bg_idleColor="$(sed -n 's/^idleColor=//p' <<<"$lines")"
+  bg_activeImage="$(sed -n 's/^activeImage=//p' <<<"$lines")"
+  bg_idleImage="$(sed -n 's/^idleImage=//p' <<<"$lines")"
 }
 
 ensure_pulumi() {
@@ -81,17 +110,54 @@ case "$cmd" in
     IMAGES_OUTPUT="$(pulumi stack output images --json --stack "$2" 2>/dev/null || true)"
     export IMAGES_OUTPUT
     pulumi stack history --stack "$2" --json --page-size 100 | choose_images "$cmd"
+    if [ "$cmd" = deployed ]; then scripts/blue-green.sh state "$2"; fi
     ;;
   to)
     [ $# -eq 4 ] || usage
     stack="$2" web="$3" api="$4"
     ensure_pulumi
     echo "rollback: $stack -> webImage=$web apiImage=$api"
+    read_colors "$stack"
     pulumi config set --stack "$stack" monkeytown:webImage "$web"
-    pulumi config set --stack "$stack" monkeytown:apiImage "$api"
-    pulumi up --stack "$stack" --yes --non-interactive \
-      --policy-pack policy --policy-pack-config "policy/config/$stack.json" \
-      --message "rollback to webImage=$web apiImage=$api"
+    if [ -z "$bg_activeColor" ]; then
+      pulumi config set --stack "$stack" monkeytown:apiImage "$api"
+      up "$stack" "rollback to webImage=$web apiImage=$api"
+    else
+      scripts/blue-green.sh pin "$stack"
+      if [ "$api" = "$bg_activeImage" ]; then
+        echo "rollback: $bg_activeColor serves $api already"
+        up "$stack" "rollback to webImage=$web ($bg_activeColor serves $api)"
+      elif [ "$api" = "$bg_idleImage" ]; then
+        echo "rollback: $bg_idleColor runs $api: switching the traffic to it"
+        pulumi config set --stack "$stack" --path monkeytown:api.activeColor "$bg_idleColor"
+        up "$stack" "rollback to webImage=$web, api traffic to $bg_idleColor ($api)"
+      else
+        echo "rollback: $api runs on neither colour: staging it on $bg_idleColor, smoke test, switch"
+        pulumi config set --stack "$stack" --path "monkeytown:api.${bg_idleColor}Image" "$api"
+        up "$stack" "rollback to webImage=$web, $api on $bg_idleColor"
+        scripts/blue-green.sh smoke "$stack"
+        scripts/blue-green.sh switch "$stack"
+      fi
+    fi
+    scripts/health-check.sh "$stack"
+    ;;
+  switch-back)
+    [ $# -eq 2 ] || usage
+    ensure_pulumi
+    scripts/blue-green.sh switch "$2"
+    scripts/health-check.sh "$2"
+    ;;
+  colors)
+    [ $# -eq 6 ] || usage
+    stack="$2" web="$3" active="$4" blue="$5" green="$6"
+    case "$active" in blue | green) ;; *) usage ;; esac
+    ensure_pulumi
+    echo "rollback: $stack -> webImage=$web, $active serves, blue=$blue green=$green"
+    pulumi config set --stack "$stack" monkeytown:webImage "$web"
+    pulumi config set --stack "$stack" --path monkeytown:api.activeColor "$active"
+    pulumi config set --stack "$stack" --path monkeytown:api.blueImage "$blue"
+    pulumi config set --stack "$stack" --path monkeytown:api.greenImage "$green"
+    up "$stack" "rollback to webImage=$web, api $active (blue=$blue green=$green)"
     scripts/health-check.sh "$stack"
     ;;
   *) usage ;;

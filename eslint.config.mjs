@@ -24,4 +24,24 @@ export default tseslint.config(
       "@typescript-eslint/no-floating-promises": "error",
     },
   },
+  {
+    // The policy pack's process loads what its rules import, on every preview: SDKs are for types
+    // only (a resource class becomes a type token, policy/lib/resource-types.ts). docs/engine.md,
+    // "Policy pack start-up".
+    files: ["policy/index.ts", "policy/lib/**/*.ts", "policy/policies/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          paths: ["@pulumi/pulumi", "@pulumi/kubernetes", "@pulumi/docker", "@pulumi/github"].map(
+            (name) => ({
+              name,
+              allowTypeImports: true,
+              message: `${name} in the pack's process costs start-up on every preview: import types only (\`import type\`), and use policy/lib/resource-types.ts for a resource class.`,
+            }),
+          ),
+        },
+      ],
+    },
+  },
 );

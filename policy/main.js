@@ -26,4 +26,8 @@ function buildIsFresh() {
   }
 }
 
+// @pulumi/policy needs two names of @pulumi/pulumi's root module, which loads the whole SDK
+// (Automation API, closure serializer, npm's arborist): serve them lazily (lazy-sdk-root.js).
+require("./lazy-sdk-root").installLazySdkRoot(path.dirname(require.resolve("@pulumi/policy")));
+
 require(buildIsFresh() ? STAMP : "./index.ts");

@@ -1,5 +1,5 @@
-import * as k8s from "@pulumi/kubernetes";
 import { validateResourceOfType } from "@pulumi/policy";
+import { K8sService } from "../lib/resource-types";
 import { configSchema, readConfig, PackPolicy } from "../lib/rule";
 import { snapshot, UNKNOWN, field, obj, str } from "../lib/values";
 import { activeWaiver, now } from "../lib/waivers";
@@ -37,27 +37,24 @@ export function noLoadBalancer(): PackPolicy {
     remediationSteps:
       "Use type: ClusterIP behind the ingress, or list the Service in allowedServices after review.",
     configSchema: configSchemaDef,
-    validateResource: validateResourceOfType(
-      k8s.core.v1.Service,
-      (_service, args, reportViolation) => {
-        const props = snapshot(args.props);
-        if (activeWaiver(args.type, props, "no-load-balancer", now())) return;
-        const config = readConfig<NoLoadBalancerConfig>(configSchemaDef, () =>
-          args.getConfig<object>(),
-        );
-        const type = str(field(obj(field(obj(props), "spec")), "type"));
-        if (type === UNKNOWN || type === undefined) return;
-        if (type !== "LoadBalancer" && !(type === "NodePort" && !config.allowNodePort)) return;
-        const meta = obj(field(obj(props), "metadata"));
-        const n = str(field(meta, "name"));
-        const ns = str(field(meta, "namespace"));
-        const name = typeof n === "string" ? n : args.name;
-        const ids = [name, `${typeof ns === "string" ? ns : "default"}/${name}`];
-        if (config.allowedServices.some((a) => ids.includes(a))) return;
-        reportViolation(
-          `Service "${name}" is type ${type}, which opens a port on ${type === "LoadBalancer" ? "a public cloud load balancer" : "every node"} and bypasses the Cloudflare edge and the ingress. Fix: use type: ClusterIP behind the ingress, or add "${ids[1]}" to allowedServices after review.`,
-        );
-      },
-    ),
+    validateResource: validateResourceOfType(K8sService, (_service, args, reportViolation) => {
+      const props = snapshot(args.props);
+      if (activeWaiver(args.type, props, "no-load-balancer", now())) return;
+      const config = readConfig<NoLoadBalancerConfig>(configSchemaDef, () =>
+        args.getConfig<object>(),
+      );
+      const type = str(field(obj(field(obj(props), "spec")), "type"));
+      if (type === UNKNOWN || type === undefined) return;
+      if (type !== "LoadBalancer" && !(type === "NodePort" && !config.allowNodePort)) return;
+      const meta = obj(field(obj(props), "metadata"));
+      const n = str(field(meta, "name"));
+      const ns = str(field(meta, "namespace"));
+      const name = typeof n === "string" ? n : args.name;
+      const ids = [name, `${typeof ns === "string" ? ns : "default"}/${name}`];
+      if (config.allowedServices.some((a) => ids.includes(a))) return;
+      reportViolation(
+        `Service "${name}" is type ${type}, which opens a port on ${type === "LoadBalancer" ? "a public cloud load balancer" : "every node"} and bypasses the Cloudflare edge and the ingress. Fix: use type: ClusterIP behind the ingress, or add "${ids[1]}" to allowedServices after review.`,
+      );
+    }),
   };
 }

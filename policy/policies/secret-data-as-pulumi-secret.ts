@@ -1,5 +1,5 @@
-import * as k8s from "@pulumi/kubernetes";
 import { Secret, remediateResourceOfType } from "@pulumi/policy";
+import { K8sSecret } from "../lib/resource-types";
 import { PackPolicy } from "../lib/rule";
 import { UNKNOWN_SENTINELS, unwrapProxy } from "../lib/values";
 
@@ -18,7 +18,7 @@ export function secretDataAsPulumiSecret(): PackPolicy {
     peers: "(Pulumi-specific: peers see manifests, not state)",
     remediationSteps:
       "None: the pack wraps the values. Still, read them with config.requireSecret in the program.",
-    remediateResource: remediateResourceOfType(k8s.core.v1.Secret, (_secret, args) => {
+    remediateResource: remediateResourceOfType(K8sSecret, (_secret, args) => {
       // Reach the deserialized object under both proxies (unknown-checking, secrets-preserving),
       // where values that already are secrets are `Secret` instances.
       const raw = unwrapProxy(unwrapProxy(args.props)) as Record<string, unknown>;

@@ -136,6 +136,34 @@ const BAD: readonly BadCase[] = [
     says: /cannot be kubernetes in render mode/,
   },
   {
+    name: "buildx builder name with a space",
+    plain: devWith({ registry: { ...devObject("registry"), builder: "my builder" } }),
+    key: "monkeytown:registry.builder",
+    says: /must be a buildx builder name/,
+  },
+  {
+    name: "image platform that is not Linux",
+    plain: devWith({ registry: { ...devObject("registry"), platforms: ["windows/amd64"] } }),
+    key: "monkeytown:registry.platforms.0",
+    says: /must be a Linux platform/,
+  },
+  {
+    name: "base image without a tag",
+    plain: devWith({
+      registry: { ...devObject("registry"), baseImages: { node: "docker.io/library/node" } },
+    }),
+    key: "monkeytown:registry.baseImages.node",
+    says: /must be an image reference with a tag or digest/,
+  },
+  {
+    name: "base image for a Dockerfile that has none",
+    plain: devWith({
+      registry: { ...devObject("registry"), baseImages: { python: "docker.io/library/python:3" } },
+    }),
+    key: "monkeytown:registry.baseImages.python",
+    says: /not a known configuration key/,
+  },
+  {
     name: "no image and nothing builds it",
     plain: devWith({ apiImage: undefined }),
     key: "monkeytown:apiImage",

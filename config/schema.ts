@@ -7,6 +7,7 @@
  * Keys live in the `monkeytown` namespace: `monkeytown:web` holds the `web` object below, and so on.
  * Secrets are not part of these schemas: they are read only with `requireSecret` (see ./secrets.ts).
  */
+import { Platform } from "@pulumi/docker-build/types/enums";
 import { z } from "zod";
 import { resolveAlertThresholds } from "../components/alerts/rules";
 import { resourceProblems } from "../components/k8s";
@@ -295,6 +296,50 @@ export const registrySchema = z
       .string()
       .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/)
       .optional(),
+    /**
+     * Name of an existing buildx builder to build with (docker-container, kubernetes or remote
+     * driver), e.g. a local buildkitd: `docker buildx create --name <name> --driver remote <address>`.
+     * docker-build's own builder when unset.
+     */
+    builder: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
+        "must be a buildx builder name (letters, digits, _ . -)",
+      )
+      .optional(),
+    /**
+     * Keep built images in the builder's image store too (BuildKit `store`; a containerd worker
+     * stores them in containerd, where a kubelet on it finds them). BuildKit's default when unset.
+     */
+    store: z.boolean().optional(),
+    /** Also load built images into the local Docker engine (`--load`). @default false */
+    load: z.boolean().optional(),
+    /** Platforms to build for. @default ["linux/amd64"] */
+    platforms: z
+      .array(
+        z
+          .enum(Platform)
+          .refine((p) => p.startsWith("linux/"), "must be a Linux platform (the cluster's nodes)"),
+      )
+      .min(1)
+      .optional(),
+    /** Build images during previews too (nothing is pushed then); off, a preview needs no builder. @default true */
+    buildOnPreview: z.boolean().optional(),
+    /**
+     * Base images, passed to the Dockerfiles as build arguments (`NODE_IMAGE`, `NGINX_IMAGE`): for a
+     * mirror, or images made locally where no public registry is reachable. The Dockerfiles' public
+     * defaults (node:20-alpine, nginx:1.27-alpine) when unset.
+     */
+    baseImages: z
+      .object({
+        /** Base of the API image (Dockerfile.api's `NODE_IMAGE`). */
+        node: imageRef.optional(),
+        /** Base of the web image (Dockerfile.web's `NGINX_IMAGE`). */
+        nginx: imageRef.optional(),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 

@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 
 DEV_PASSPHRASE="monkeytown-dev"
 # The providers a cluster stack uses besides Kubernetes (the SDKs in package.json).
-CLUSTER_PROVIDERS=(kubernetes docker cloudflare github)
+CLUSTER_PROVIDERS=(kubernetes docker-build cloudflare github)
 
 read -r -a stacks <<<"${PREVIEW_STACKS:-dev staging production}"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}"

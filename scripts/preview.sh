@@ -4,7 +4,7 @@
 # main job (scripts/up-dev.sh): local file backend by default, no update check, no plugin downloads.
 #   dev                   render mode; the kubeconfig is hidden; passphrase defaults to the dev one
 #   staging, production   your kubeconfig's cluster; PULUMI_CONFIG_PASSPHRASE must be set (no
-#                         default), and the stack's providers (kubernetes, docker, cloudflare,
+#                         default), and the stack's providers (kubernetes, docker-build, cloudflare,
 #                         github) must be installed (see docs/engine.md)
 # Extra arguments go to `pulumi preview` (e.g. `npm run preview -- -s dev --diff`).
 #

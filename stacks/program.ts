@@ -119,8 +119,11 @@ export function compose(loaded: LoadedConfig): StackOutputs {
         )
       : undefined;
 
-  // Images: referenced in dev, built from docker/ and pinned by digest where registry.push is on.
+  // Images: referenced in dev, built from docker/ with docker-build and pinned by digest where
+  // registry.push is on. Base images reach the Dockerfiles as build arguments only when configured,
+  // so the Dockerfiles' public defaults stay the one place those are written.
   const tag = c.registry.push ? imageTag(c) : "unused";
+  const { baseImages } = c.registry;
   const registryToken = secrets.registryToken as SecretOutput | undefined;
   const pullSecretWanted =
     c.secrets.delivery === "kubernetes" &&
@@ -136,6 +139,11 @@ export function compose(loaded: LoadedConfig): StackOutputs {
       username: c.registry.username,
       password: registryToken,
       pullSecretNamespace: pullSecretWanted ? ns : undefined,
+      builder: c.registry.builder,
+      store: c.registry.store,
+      load: c.registry.load,
+      platforms: c.registry.platforms,
+      buildOnPreview: c.registry.buildOnPreview,
       images: {
         web: {
           ref: c.webImage,
@@ -143,6 +151,7 @@ export function compose(loaded: LoadedConfig): StackOutputs {
             context: "docker/web",
             dockerfile: "docker/Dockerfile.web",
             args: {
+              ...(baseImages.nginx !== undefined ? { NGINX_IMAGE: baseImages.nginx } : {}),
               VITE_APP_NAME: env.appName,
               VITE_ENABLE_DEBUG: String(env.debug),
               VITE_BUILD_SOURCEMAP: String(env.sourceMaps),
@@ -152,7 +161,11 @@ export function compose(loaded: LoadedConfig): StackOutputs {
         },
         api: {
           ref: c.apiImage,
-          build: { context: "docker/api", dockerfile: "docker/Dockerfile.api", args: {} },
+          build: {
+            context: "docker/api",
+            dockerfile: "docker/Dockerfile.api",
+            args: baseImages.node !== undefined ? { NODE_IMAGE: baseImages.node } : {},
+          },
         },
       },
     },

@@ -30,6 +30,14 @@ async function runStackAsEngine(
 }
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+/** @pulumi/docker-build's Image type token. */
+const DOCKER_BUILD_IMAGE = "docker-build:index:Image";
+/** The digest docker-build (here its mock) reported for a built image: what the workloads must run. */
+function digestOf(h: Harness, name: string): string {
+  const digest = h.one(DOCKER_BUILD_IMAGE, name).outputs.digest as string;
+  expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+  return digest;
+}
 const containerOf = (d: RecordedResource) => d.inputs.spec.template.spec.containers[0];
 const envOf = (h: Harness) => h.one("kubernetes:core/v1:ConfigMap", "api-env").inputs.data;
 
@@ -51,8 +59,9 @@ describe("dev stack (embedded default)", () => {
     ]) {
       expect(types, t).toContain(t);
     }
-    // Images referenced, not built; secrets referenced, not rendered.
-    expect(h.byType("docker:index/image:Image")).toHaveLength(0);
+    // Images referenced, not built (registry.push false: no docker-build or docker resource at
+    // all); secrets referenced, not rendered.
+    expect(h.resources.filter((r) => r.type.startsWith("docker"))).toEqual([]);
     expect(h.byType("kubernetes:core/v1:Secret")).toHaveLength(0);
     expect(await valueOf(outputs.images.web)).toBe("ghcr.io/monkeytown/monkeytown-web:0.1.0");
     expect(await valueOf(outputs.namespace)).toBe("monkeytown-dev");
@@ -92,21 +101,37 @@ describe("dev stack (embedded default)", () => {
 describe("staging stack", () => {
   it("builds and pushes images, delivers secrets, fronts with Cloudflare, Staging column of the matrix", async () => {
     const { h, outputs } = await runStack("staging");
-    const images = h.byType("docker:index/image:Image");
+    const images = h.byType(DOCKER_BUILD_IMAGE);
     expect(images.map((i) => i.name).sort()).toEqual(["registry-api", "registry-web"]);
-    const webImage = h.one("docker:index/image:Image", "registry-web");
-    expect(webImage.inputs.imageName).toMatch(
-      /^ghcr\.io\/monkeytown\/monkeytown-web:[0-9a-f]{12}$/,
-    );
-    expect(webImage.inputs.build.args).toMatchObject({
+    const webImage = h.one(DOCKER_BUILD_IMAGE, "registry-web");
+    expect(webImage.inputs.tags).toEqual([
+      expect.stringMatching(/^ghcr\.io\/monkeytown\/monkeytown-web:[0-9a-f]{12}$/),
+    ]);
+    expect(webImage.inputs.push).toBe(true);
+    expect(webImage.inputs.context).toEqual({ location: "docker/web" });
+    expect(webImage.inputs.dockerfile).toEqual({ location: "docker/Dockerfile.web" });
+    // Base images: the Dockerfiles' public defaults (no build argument) unless configured.
+    expect(webImage.inputs.buildArgs).toEqual({
       VITE_APP_NAME: "Monkeytown Staging",
       VITE_ENABLE_DEBUG: "true",
       VITE_BUILD_SOURCEMAP: "true",
       VITE_ENABLE_ANALYTICS: "true",
     });
-    // Deployed by digest once pushed.
-    expect(containerOf(h.one(DEPLOYMENT, "web-deployment")).image).toMatch(/@sha256:[0-9a-f]{64}$/);
-    expect(await valueOf(outputs.images.api)).toMatch(/monkeytown-api@sha256:/);
+    expect(h.one(DOCKER_BUILD_IMAGE, "registry-api").inputs.buildArgs).toEqual({});
+    expect(webImage.inputs.registries).toEqual([
+      {
+        address: "ghcr.io",
+        username: "monkeytown-bot",
+        password: TEST_SECRETS["monkeytown:registryToken"],
+      },
+    ]);
+    // Deployed by the digest each image pushed.
+    const webRef = `ghcr.io/monkeytown/monkeytown-web@${digestOf(h, "registry-web")}`;
+    const apiRef = `ghcr.io/monkeytown/monkeytown-api@${digestOf(h, "registry-api")}`;
+    expect(containerOf(h.one(DEPLOYMENT, "web-deployment")).image).toBe(webRef);
+    expect(containerOf(h.one(DEPLOYMENT, "api-deployment")).image).toBe(apiRef);
+    expect(await valueOf(outputs.images.web)).toBe(webRef);
+    expect(await valueOf(outputs.images.api)).toBe(apiRef);
 
     expect(envOf(h)).toMatchObject({
       NODE_ENV: "staging",
@@ -132,6 +157,60 @@ describe("staging stack", () => {
     expect(h.resources.some((r) => r.name.includes("waf"))).toBe(false);
     // Staging does not own the repository's settings: production does.
     expect(h.byType("github:index/branchProtection:BranchProtection")).toHaveLength(0);
+  });
+});
+
+describe("image builds from stack config", () => {
+  it("a local builder, its image store and local base images reach every docker-build Image", async () => {
+    const { config, secretKeys } = stackTestConfig("staging");
+    const registry = JSON.parse(config["monkeytown:registry"]) as Record<string, unknown>;
+    config["monkeytown:registry"] = JSON.stringify({
+      ...registry,
+      server: "127.0.0.1:5000",
+      builder: "monkeytown-buildkit",
+      store: true,
+      buildOnPreview: false,
+      baseImages: {
+        node: "127.0.0.1:5000/base/node:20-local",
+        nginx: "127.0.0.1:5000/base/nginx:1.27-local",
+      },
+    });
+    const h = await installMocks({ stack: "staging", config, secretKeys });
+    const { program } = await import("./program");
+    const outputs = await program();
+    await h.settle();
+    const web = h.one(DOCKER_BUILD_IMAGE, "registry-web").inputs;
+    const api = h.one(DOCKER_BUILD_IMAGE, "registry-api").inputs;
+    for (const image of [web, api]) {
+      expect(image.builder).toEqual({ name: "monkeytown-buildkit" });
+      expect(image.exports).toEqual([{ registry: { store: true } }]);
+      expect(image.buildOnPreview).toBe(false);
+      expect(image.registries[0].address).toBe("127.0.0.1:5000");
+    }
+    expect(web.buildArgs.NGINX_IMAGE).toBe("127.0.0.1:5000/base/nginx:1.27-local");
+    expect(api.buildArgs).toEqual({ NODE_IMAGE: "127.0.0.1:5000/base/node:20-local" });
+    expect(web.tags).toEqual([
+      expect.stringMatching(/^127\.0\.0\.1:5000\/monkeytown\/monkeytown-web:[0-9a-f]{12}$/),
+    ]);
+    expect(await valueOf(outputs.images.api)).toBe(
+      `127.0.0.1:5000/monkeytown/monkeytown-api@${digestOf(h, "registry-api")}`,
+    );
+  });
+
+  it("production blue-green: both colours run the built API image by its digest", async () => {
+    const { h } = await runStack("production");
+    const apiRef = `ghcr.io/monkeytown/monkeytown-api@${digestOf(h, "registry-api")}`;
+    expect(containerOf(h.one(DEPLOYMENT, "api-blue")).image).toBe(apiRef);
+    expect(containerOf(h.one(DEPLOYMENT, "api-green")).image).toBe(apiRef);
+    expect(containerOf(h.one(DEPLOYMENT, "web-deployment")).image).toBe(
+      `ghcr.io/monkeytown/monkeytown-web@${digestOf(h, "registry-web")}`,
+    );
+    const pullSecret = h.one("kubernetes:core/v1:Secret", "registry-pull-secret").inputs;
+    for (const name of ["api-blue", "api-green", "web-deployment"]) {
+      expect(h.one(DEPLOYMENT, name).inputs.spec.template.spec.imagePullSecrets, name).toEqual([
+        { name: pullSecret.metadata.name },
+      ]);
+    }
   });
 });
 

@@ -11,6 +11,7 @@
  *   await h.settle();
  *   expect(h.one("kubernetes:apps/v1:Deployment", "web-deployment").inputs.spec...)
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { completeClusterLookup, useClusterLookup, type ClusterLookup } from "../stacks/preflight";
 
@@ -23,6 +24,8 @@ export interface RecordedResource {
   readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Inputs exactly as the engine receives them: secret values still wrapped in secret markers. */
   readonly rawInputs: Record<string, unknown>;
+  /** Outputs the mock provider reported (the inputs plus what it invents, e.g. an image's digest). */
+  readonly outputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly urn: string;
   /** Custom resources only: the provider reference, when one was passed. */
   readonly provider?: string;
@@ -73,13 +76,22 @@ export interface Harness {
   dump(): string;
 }
 
-/** Output values the mock provider invents for a resource, so dependents see realistic outputs. */
-function mockOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+/**
+ * Output values the mock provider invents for a resource, so dependents see realistic outputs.
+ * A docker-build Image pushed in an update reports the digest of what it pushed (derived from its
+ * tags, build args and platforms, so two images never share one); in a preview it pushes nothing
+ * and reports none, as docker-build does.
+ */
+function mockOutputs(
+  args: pulumi.runtime.MockResourceArgs,
+  preview: boolean,
+): Record<string, unknown> {
   const outputs: Record<string, unknown> = { ...args.inputs };
-  if (args.type === "docker:index/image:Image") {
-    const imageName = String(args.inputs.imageName ?? "image");
-    const repo = imageName.replace(/:[^/:]+$/, "");
-    outputs.repoDigest = `${repo}@sha256:${"0".repeat(63)}1`;
+  if (args.type === "docker-build:index:Image" && !preview) {
+    const { tags, buildArgs, platforms } = args.inputs;
+    const digest = `sha256:${createHash("sha256").update(JSON.stringify({ tags, buildArgs, platforms })).digest("hex")}`;
+    outputs.digest = digest;
+    outputs.ref = `${String((tags as string[] | undefined)?.[0] ?? args.name)}@${digest}`;
   }
   if (args.type.startsWith("kubernetes:") && args.inputs.metadata) {
     outputs.metadata = { ...args.inputs.metadata, name: args.inputs.metadata.name ?? args.name };
@@ -98,19 +110,19 @@ export async function installMocks(opts: MockOptions = {}): Promise<Harness> {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
+        const inputs = reveal(args.inputs) as Record<string, unknown>;
+        const outputs = mockOutputs({ ...args, inputs }, opts.preview ?? false);
         resources.push({
           type: args.type,
           name: args.name,
-          inputs: reveal(args.inputs) as Record<string, unknown>,
+          inputs,
           rawInputs: args.inputs,
+          outputs,
           urn: `urn:pulumi:${stack}::${project}::${args.type}::${args.name}`,
           provider: args.provider,
           custom: args.custom ?? true,
         });
-        return {
-          id: `${args.name}-id`,
-          state: mockOutputs({ ...args, inputs: reveal(args.inputs) as Record<string, unknown> }),
-        };
+        return { id: `${args.name}-id`, state: outputs };
       },
       call(args) {
         throw new Error(

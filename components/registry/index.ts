@@ -1,9 +1,12 @@
-import * as docker from "@pulumi/docker";
+import * as dockerbuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkArgs } from "../args";
 import { PKG, standardLabels } from "../k8s";
 import type { SecretOutput } from "../secrets";
+
+/** A platform docker-build can build for (`linux/amd64`, `linux/arm64`, ...). */
+export type ImagePlatform = dockerbuild.Platform;
 
 /** How one image is obtained: referenced as it is, or built from a Dockerfile in this repository. */
 export interface ImageSource {
@@ -15,13 +18,13 @@ export interface ImageSource {
     readonly context: string;
     /** Dockerfile path, relative to the project. */
     readonly dockerfile: string;
-    /** Build arguments (base images and the like). */
+    /** Build arguments (base images and the like); never secrets, they stay in the image history. */
     readonly args?: Readonly<Record<string, string>>;
   };
 }
 
 export interface RegistryArgs {
-  /** Registry host. @default "ghcr.io" */
+  /** Registry host (with its port, if any). @default "ghcr.io" */
   readonly server?: string;
   /** Owner (user or organisation) the repositories live under. */
   readonly owner: string;
@@ -37,6 +40,27 @@ export interface RegistryArgs {
   readonly images: Readonly<Record<string, ImageSource>>;
   /** Create an image pull Secret in this namespace (needs `username` and `password`). */
   readonly pullSecretNamespace?: pulumi.Input<string>;
+  /**
+   * Name of an existing buildx builder to build with (docker-container, kubernetes or remote
+   * driver), e.g. a local buildkitd registered with `docker buildx create --driver remote`.
+   * @default docker-build's own builder
+   */
+  readonly builder?: string;
+  /**
+   * Keep built images in the builder's image store too (BuildKit's `store`; with a containerd
+   * worker that is containerd's image store, the one a kubelet on that containerd runs from).
+   * @default BuildKit's own (store)
+   */
+  readonly store?: boolean;
+  /** Also load built images into the local Docker engine (`--load`). @default false */
+  readonly load?: boolean;
+  /** Platforms to build for. @default ["linux/amd64"] */
+  readonly platforms?: readonly ImagePlatform[];
+  /**
+   * Build images during previews as well (nothing is pushed then), so a broken Dockerfile fails
+   * the preview; off, a preview needs no builder. @default true (docker-build's own)
+   */
+  readonly buildOnPreview?: boolean;
 }
 
 /** Full repository name of a role's image, e.g. `ghcr.io/acme/monkeytown-web`. */
@@ -52,6 +76,11 @@ export function dockerConfigJson(server: string, username: string, password: str
 
 /** The component's type token. */
 export const REGISTRY_TYPE = `${PKG}:registry:Registry`;
+
+/** A buildx builder name: letters, digits, `_`, `.` and `-`. */
+const BUILDER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** A registry manifest digest, as docker-build reports it. */
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** Every problem with the arguments, each naming the argument and the fix. */
 export function validateRegistryArgs(args: RegistryArgs): string[] {
@@ -82,19 +111,47 @@ export function validateRegistryArgs(args: RegistryArgs): string[] {
       `\`tag\` ("${args.tag}") is not a valid image tag: letters, digits, _ . - (at most 128).`,
     );
   }
+  if (args.builder !== undefined && !BUILDER_NAME.test(args.builder)) {
+    problems.push(
+      `\`builder\` ("${args.builder}") is not a buildx builder name: letters, digits, _ . - (see \`docker buildx ls\`).`,
+    );
+  }
+  if (args.platforms !== undefined && args.platforms.length === 0) {
+    problems.push("`platforms` is empty: name at least one, e.g. linux/amd64, or leave it unset.");
+  }
   return problems;
 }
 
 /**
- * GHCR images for the product. Builds and pushes with @pulumi/docker where asked (tag = git
- * commit; consumers get the pushed digest, so a deployment pins exactly what was built), passes
- * referenced images through unchanged, and hands the cluster the registry credentials as an image
- * pull Secret. Credentials only ever arrive as secret Outputs.
+ * The reference a workload deploys for a built image: `<repository>@<digest>`, exactly what was
+ * pushed. An update whose build reports no digest (nothing was exported) fails here, naming the
+ * image; a preview, where docker-build pushes nothing, gets an unknown reference instead.
+ */
+export function pinnedRef(
+  repository: string,
+  digest: string | undefined,
+  dryRun: boolean,
+): string | typeof pulumi.unknown {
+  if (digest !== undefined && DIGEST.test(digest)) return `${repository}@${digest}`;
+  if (dryRun) return pulumi.unknown;
+  throw new Error(
+    `docker-build reported no digest for ${repository} ("${digest ?? ""}"): the image was not pushed, so nothing can be deployed by digest. Check the builder's exports and the registry credentials.`,
+  );
+}
+
+/**
+ * The product's images. Builds each image with docker-build (BuildKit) from this repository's
+ * Dockerfiles where asked, tagged with the git commit, and pushes it to the stack's registry
+ * (GHCR in staging and production) with the secret token; consumers get `<repository>@<digest>`,
+ * so a deployment runs exactly what was built. Referenced images pass through unchanged, and with
+ * pushing off nothing is built. The cluster gets the registry credentials as an image pull Secret.
+ * Credentials only ever arrive as secret Outputs.
  */
 export class Registry extends pulumi.ComponentResource {
   /** Image reference per role: `repo@sha256:...` for built images, the given ref otherwise. */
   public readonly imageRefs: Record<string, pulumi.Output<string>> = {};
-  public readonly images: Record<string, docker.Image> = {};
+  /** The docker-build images, by role (built roles only). */
+  public readonly images: Record<string, dockerbuild.Image> = {};
   public readonly pullSecret?: k8s.core.v1.Secret;
   /** Name of the pull Secret, for `imagePullSecrets`. */
   public readonly pullSecretName?: pulumi.Output<string>;
@@ -104,6 +161,7 @@ export class Registry extends pulumi.ComponentResource {
     checkArgs(REGISTRY_TYPE, name, validateRegistryArgs(args));
     super(REGISTRY_TYPE, name, {}, opts);
     const server = args.server ?? "ghcr.io";
+    const platforms = [...(args.platforms ?? ["linux/amd64"])];
 
     for (const role of Object.keys(args.images).sort()) {
       const source = args.images[role];
@@ -112,22 +170,31 @@ export class Registry extends pulumi.ComponentResource {
         continue;
       }
       const build = source.build!;
-      const image = new docker.Image(
+      const repository = repositoryFor(server, args.owner, role);
+      const image = new dockerbuild.Image(
         `${name}-${role}`,
         {
-          imageName: `${repositoryFor(server, args.owner, role)}:${args.tag}`,
-          build: {
-            context: build.context,
-            dockerfile: build.dockerfile,
-            platform: "linux/amd64",
-            args: { ...build.args },
-          },
-          registry: { server, username: args.username, password: args.password },
+          context: { location: build.context },
+          dockerfile: { location: build.dockerfile },
+          buildArgs: { ...build.args },
+          platforms,
+          tags: [`${repository}:${args.tag}`],
+          // The registry export: docker-build's `push` shorthand, or the same export written out
+          // when `store` is chosen (the shorthand keeps BuildKit's default, which stores).
+          ...(args.store === undefined
+            ? { push: true }
+            : { push: false, exports: [{ registry: { store: args.store } }] }),
+          ...(args.load ? { load: true } : {}),
+          buildOnPreview: args.buildOnPreview ?? true,
+          ...(args.builder !== undefined ? { builder: { name: args.builder } } : {}),
+          registries: [{ address: server, username: args.username, password: args.password }],
         },
         { parent: this },
       );
       this.images[role] = image;
-      this.imageRefs[role] = image.repoDigest;
+      this.imageRefs[role] = image.digest.apply(
+        (digest) => pinnedRef(repository, digest, pulumi.runtime.isDryRun()) as string,
+      );
     }
 
     if (args.pullSecretNamespace !== undefined) {

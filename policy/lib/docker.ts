@@ -1,9 +1,21 @@
-/** The view of a `docker.Container` that rules check (@pulumi/docker 5.x input names). */
+/**
+ * The views of Docker resources that rules check: a `docker.Container` (@pulumi/docker 5.x input
+ * names), and an image build, from either `docker.Image` (@pulumi/docker) or `Image` of
+ * @pulumi/docker-build (0.0.x), the provider the program builds its images with.
+ */
 import type * as docker from "@pulumi/docker";
+import type * as dockerbuild from "@pulumi/docker-build";
 import type { Unwrap } from "@pulumi/pulumi";
-import { Maybe, UNKNOWN, Unknown, arr, bool, field, items, num, obj, str } from "./values";
+import { Maybe, UNKNOWN, Unknown, arr, bool, entries, field, items, num, obj, str } from "./values";
 
 export type DockerContainerArgs = Unwrap<docker.ContainerArgs>;
+export type DockerImageArgs = Unwrap<docker.ImageArgs>;
+export type DockerBuildImageArgs = Unwrap<dockerbuild.ImageArgs>;
+
+/** Type token of @pulumi/docker's `Image`. */
+export const DOCKER_IMAGE = "docker:index/image:Image";
+/** Type token of @pulumi/docker-build's `Image`. */
+export const DOCKER_BUILD_IMAGE = "docker-build:index:Image";
 
 export interface DockerContainer {
   /** `name` input, else the Pulumi resource name. */
@@ -116,4 +128,49 @@ export function dockerSecurityOpts(c: DockerContainer): [string, string][] | Unk
     const i = t.search(/[=:]/);
     return i < 0 ? [t.toLowerCase(), ""] : [t.slice(0, i).toLowerCase(), t.slice(i + 1).trim()];
   });
+}
+
+/** An image build, whichever provider runs it. */
+export interface DockerImageBuild {
+  /** The SDK class, for messages: `docker.Image` or `docker-build.Image`. */
+  kind: "docker.Image" | "docker-build.Image";
+  /** The image's name: docker-build's first tag, docker's `imageName`, else the resource name. */
+  name: string;
+  /** Build arguments (docker-build `buildArgs`, docker `build.args`): kept in the image history. */
+  buildArgs: [string, Maybe<string>][] | Unknown;
+  /** Labels written into the image config (docker-build `labels`; docker.Image has none). */
+  labels: [string, Maybe<string>][] | Unknown;
+}
+
+/** The image-build view of a `docker.Image` or docker-build `Image`; undefined for other types. */
+export function dockerImageBuild(
+  type: string,
+  resourceName: string,
+  props: unknown,
+): DockerImageBuild | undefined {
+  const p = obj(props);
+  if (type === DOCKER_IMAGE) {
+    const n = str(field(p, "imageName"));
+    return {
+      kind: "docker.Image",
+      name: typeof n === "string" ? n : resourceName,
+      buildArgs: entries(field(obj(field(p, "build")), "args")),
+      labels: [],
+    };
+  }
+  if (type === DOCKER_BUILD_IMAGE) {
+    const tags = items(field(p, "tags"));
+    const first = tags === UNKNOWN ? undefined : str(tags[0]);
+    return {
+      kind: "docker-build.Image",
+      name: typeof first === "string" ? first : resourceName,
+      buildArgs: entries(field(p, "buildArgs")),
+      labels: entries(field(p, "labels")),
+    };
+  }
+  return undefined;
+}
+
+export function describeDockerImage(i: DockerImageBuild): string {
+  return `${i.kind} "${i.name}"`;
 }

@@ -55,7 +55,7 @@ function problem(image: string, config: ImagePinnedConfig): string | undefined {
 }
 
 const FIX =
-  "Fix: reference a versioned tag (ghcr.io/<org>/<image>:<version>), or image@sha256:<digest> (docker.Image's repoDigest output) where the stack requires digests.";
+  "Fix: reference a versioned tag (ghcr.io/<org>/<image>:<version>), or image@sha256:<digest> (docker-build Image's `digest` output) where the stack requires digests.";
 
 /** Images carry a tag other than `latest` or a digest; with `requireDigest`, a digest. */
 export function imagePinned() {

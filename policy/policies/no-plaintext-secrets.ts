@@ -1,5 +1,12 @@
 import { Report, RuleInput, configSchema, resourceRule } from "../lib/rule";
-import { dockerContainer, describeDocker } from "../lib/docker";
+import {
+  DOCKER_BUILD_IMAGE,
+  DOCKER_IMAGE,
+  describeDocker,
+  describeDockerImage,
+  dockerContainer,
+  dockerImageBuild,
+} from "../lib/docker";
 import {
   DEFAULT_IGNORE_NAME_PATTERN,
   DEFAULT_MEASURE_NAME_PATTERN,
@@ -27,8 +34,6 @@ const GITHUB_VARIABLE_TYPES = new Set([
   "github:index/actionsOrganizationVariable:ActionsOrganizationVariable",
 ]);
 const DOCKER_CONTAINER = "docker:index/container:Container";
-const DOCKER_IMAGE = "docker:index/image:Image";
-const DOCKER_BUILD_IMAGE = "docker-build:index:Image";
 const CONFIG_MAP = /^kubernetes:core\/v1:ConfigMap$/;
 const K8S_SECRET = /^kubernetes:core\/v1:Secret$/;
 
@@ -306,21 +311,24 @@ export function noPlaintextSecrets() {
           );
         return;
       }
-      if (r.type === DOCKER_IMAGE || r.type === DOCKER_BUILD_IMAGE) {
-        const p = obj(r.props);
-        const args =
-          r.type === DOCKER_IMAGE ? field(obj(field(p, "build")), "args") : field(p, "buildArgs");
-        const e = entries(args);
-        if (e === UNKNOWN) return;
-        const n = str(field(p, "imageName"));
-        const where = `docker image "${typeof n === "string" ? n : r.name}"`;
-        judgePairs(
-          where,
-          "build arg",
-          e,
-          ctx,
-          "build args are stored in the image history (docker history shows them); use a BuildKit secret mount (RUN --mount=type=secret) instead.",
-        );
+      const image = dockerImageBuild(r.type, r.name, r.props);
+      if (image) {
+        if (image.buildArgs !== UNKNOWN)
+          judgePairs(
+            describeDockerImage(image),
+            "build arg",
+            image.buildArgs,
+            ctx,
+            "build args are stored in the image history (docker history shows them); pass it as a build secret (docker-build `secrets`, read with RUN --mount=type=secret) instead.",
+          );
+        if (image.labels !== UNKNOWN)
+          judgePairs(
+            describeDockerImage(image),
+            "label",
+            image.labels,
+            ctx,
+            "never put secrets in image labels; anyone who can pull the image reads them (docker inspect).",
+          );
         return;
       }
       if (GITHUB_VARIABLE_TYPES.has(r.type)) {

@@ -1,4 +1,5 @@
 import * as docker from "@pulumi/docker";
+import * as dockerbuild from "@pulumi/docker-build";
 import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
@@ -326,7 +327,7 @@ describe("other carriers", () => {
     });
     expect(await messagesOf(RULE, [image, container])).toEqual([
       expect.stringMatching(
-        /docker image "ghcr.io\/monkeytown\/api:1.0.0": build arg "NPM_TOKEN" is plaintext secret material/,
+        /docker.Image "ghcr.io\/monkeytown\/api:1.0.0": build arg "NPM_TOKEN" is plaintext secret material/,
       ),
       expect.stringMatching(
         /docker.Container "api": env "GITHUB" is plaintext secret material: its value contains a GitHub token/,
@@ -334,6 +335,63 @@ describe("other carriers", () => {
       expect.stringMatching(
         /docker.Container "api": label "build.secret" is plaintext secret material/,
       ),
+    ]);
+  });
+
+  it("docker-build Image (what the program builds with): build args and image labels are checked, build secrets are not", async () => {
+    const image = resourceOf(dockerbuild.Image, "registry-api", {
+      tags: ["ghcr.io/monkeytown/monkeytown-api:0123456789ab"],
+      push: true,
+      context: { location: "docker/api" },
+      buildArgs: { NODE_IMAGE: "node:20-alpine", NPM_TOKEN: "npm-abc-123456" },
+      labels: { "org.opencontainers.image.revision": "0123456789ab", "deploy.token": GH_TOKEN },
+      // Build secrets are where a credential belongs during a build: not stored in the image.
+      secrets: { NPM_TOKEN: "npm-abc-123456" },
+      registries: [{ address: "ghcr.io", username: "bot", password: "registry-password-1" }],
+    });
+    expect(await messagesOf(RULE, [image])).toEqual([
+      expect.stringMatching(
+        /^docker-build.Image "ghcr.io\/monkeytown\/monkeytown-api:0123456789ab": build arg "NPM_TOKEN" is plaintext secret material.*Fix: build args are stored in the image history.*pass it as a build secret \(docker-build `secrets`/,
+      ),
+      expect.stringMatching(
+        /^docker-build.Image "ghcr.io\/monkeytown\/monkeytown-api:0123456789ab": label "deploy.token" is plaintext secret material: its value contains a GitHub token/,
+      ),
+    ]);
+  });
+
+  it("docker-build Image: the program's own build (base images, VITE_* settings) passes; untagged images are named by resource", async () => {
+    const web = resourceOf(dockerbuild.Image, "registry-web", {
+      tags: ["ghcr.io/monkeytown/monkeytown-web:0123456789ab"],
+      push: true,
+      context: { location: "docker/web" },
+      dockerfile: { location: "docker/Dockerfile.web" },
+      buildArgs: {
+        NGINX_IMAGE: "nginx:1.27-alpine",
+        VITE_APP_NAME: "Monkeytown",
+        VITE_ENABLE_DEBUG: "false",
+        VITE_BUILD_SOURCEMAP: "false",
+        VITE_ENABLE_ANALYTICS: "true",
+      },
+    });
+    expect(await messagesOf(RULE, [web])).toEqual([]);
+    const untagged = resourceOf(dockerbuild.Image, "scratch-build", {
+      push: false,
+      buildArgs: { API_KEY: "abcdef123456" },
+    });
+    expect(await messagesOf(RULE, [untagged])).toEqual([
+      expect.stringMatching(/^docker-build.Image "scratch-build": build arg "API_KEY"/),
+    ]);
+  });
+
+  it("docker-build Image: build args or labels unknown in a preview are skipped, not guessed", async () => {
+    const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    const image: TestResource = {
+      type: "docker-build:index:Image",
+      name: "registry-api",
+      props: { tags: unknown, buildArgs: unknown, labels: { "build.secret": "abcdefgh1234" } },
+    };
+    expect(await messagesOf(RULE, [image])).toEqual([
+      expect.stringMatching(/^docker-build.Image "registry-api": label "build.secret"/),
     ]);
   });
 

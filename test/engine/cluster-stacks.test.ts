@@ -1,7 +1,7 @@
 /**
  * staging and production on the real engine (issue 4, integration test 8): `pulumi preview` with
  * the policy pack and the stack's policy config, where the stack can be previewed here. They deploy
- * to the cluster of a kubeconfig and use the docker, cloudflare and github providers besides
+ * to the cluster of a kubeconfig and use the docker-build, cloudflare and github providers besides
  * kubernetes; where any of that is missing the test is skipped and says exactly what is missing.
  *
  * Inputs: KUBECONFIG (default ~/.kube/config), PULUMI_CONFIG_PASSPHRASE (the stacks' passphrase),
@@ -24,7 +24,7 @@ import {
   policyArgsFor,
 } from "./harness";
 
-const CLUSTER_PROVIDERS = ["kubernetes", "docker", "cloudflare", "github"];
+const CLUSTER_PROVIDERS = ["kubernetes", "docker-build", "cloudflare", "github"];
 
 function onPath(bin: string, pathValue: string): boolean {
   return pathValue.split(path.delimiter).some((d) => d !== "" && fs.existsSync(path.join(d, bin)));
@@ -82,7 +82,7 @@ function skipReason(): string | undefined {
   const missing = missingProviders();
   if (missing.length > 0) {
     reasons.push(
-      `provider plugins not installed (and downloads are off): ${missing.join(", ")}; docker and cloudflare cannot be built from Go modules here`,
+      `provider plugins not installed (and downloads are off): ${missing.join(", ")}; cloudflare and github cannot be built from Go modules here`,
     );
   }
   const kube = kubeContextProblem();

@@ -24,6 +24,25 @@ function devWith(changes: Record<string, unknown>): Record<string, string> {
 const devObject = (key: string) =>
   JSON.parse(readStackConfig("dev")[`monkeytown:${key}`]) as Record<string, unknown>;
 
+/** A stack's plain config as tests run it (operator values included), with some keys changed. */
+function stackWith(stack: string, changes: Record<string, unknown>): Record<string, string> {
+  const plain: Record<string, string> = {};
+  for (const [k, v] of Object.entries(stackTestConfig(stack).config)) {
+    if (!/Secret|Token|Url$|Password/.test(k)) plain[k.replace(/^monkeytown:/, "")] = v;
+  }
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === undefined) delete plain[k];
+    else plain[k] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  return plain;
+}
+const stackObject = (stack: string, key: string) =>
+  JSON.parse(stackTestConfig(stack).config[`monkeytown:${key}`]) as Record<string, unknown>;
+const stagingEdge = (extra: Record<string, unknown>) =>
+  stackWith("staging", { edge: { ...stackObject("staging", "edge"), ...extra } });
+const productionEdge = (extra: Record<string, unknown>) =>
+  stackWith("production", { edge: { ...stackObject("production", "edge"), ...extra } });
+
 interface BadCase {
   readonly name: string;
   readonly plain: Record<string, string>;
@@ -32,6 +51,8 @@ interface BadCase {
   readonly key: string;
   /** Expected words of the message and fix. */
   readonly says: RegExp;
+  /** The stack the config is for. @default "dev" */
+  readonly stack?: string;
 }
 
 const BAD: readonly BadCase[] = [
@@ -130,6 +151,66 @@ const BAD: readonly BadCase[] = [
     says: /is required when edge.enabled is true/,
   },
   {
+    name: "staging writes a zone-level ruleset it does not own (the zone is production's)",
+    stack: "staging",
+    plain: stagingEdge({ waf: false, apiRateLimitPerMinute: 100 }),
+    key: "monkeytown:edge.apiRateLimitPerMinute",
+    says: /^is a zone-level setting, but this stack does not manage the zone \(edge\.manageZone is false\).*Fix: remove it here; set it in the stack file with edge\.manageZone: true \(production\), whose edge\.zoneHostnames lists this stack's edge\.domain$/,
+  },
+  {
+    name: "staging behind strict SSL with a Let's Encrypt staging certificate (error 526)",
+    stack: "staging",
+    plain: stackWith("staging", {
+      environment: { ...stackObject("staging", "environment"), tls: "staging" },
+    }),
+    key: "monkeytown:environment.tls",
+    says: /is "staging" but edge\.enabled is true: .*strict.*error 526\. Fix: set environment\.tls to "production"/,
+  },
+  {
+    name: "no TLS at the origin behind the edge",
+    stack: "staging",
+    plain: stackWith("staging", {
+      environment: { ...stackObject("staging", "environment"), tls: "none" },
+    }),
+    key: "monkeytown:environment.tls",
+    says: /is "none" but edge\.enabled is true: .*525\/526/,
+  },
+  {
+    name: "the zone owner names no plan",
+    stack: "production",
+    plain: productionEdge({ plan: undefined }),
+    key: "monkeytown:edge.plan",
+    says: /is required when edge\.manageZone is true.*Fix: set it to one of free, pro, business, enterprise/,
+  },
+  {
+    name: "managed WAF on the Free plan",
+    stack: "production",
+    plain: productionEdge({ plan: "free" }),
+    key: "monkeytown:edge.waf",
+    says: /the Free plan cannot deploy Cloudflare's managed WAF rulesets/,
+  },
+  {
+    name: "Advanced Rate Limiting below Enterprise",
+    stack: "production",
+    plain: productionEdge({ advancedRateLimiting: true }),
+    key: "monkeytown:edge.advancedRateLimiting",
+    says: /plan is Pro: Advanced Rate Limiting is an Enterprise add-on/,
+  },
+  {
+    name: "the zone's rules leave out the owner's own site",
+    stack: "production",
+    plain: productionEdge({ zoneHostnames: ["staging.monkeytown.app"] }),
+    key: "monkeytown:edge.zoneHostnames",
+    says: /leaves out edge\.domain \("monkeytown\.app"\).*Fix: add "monkeytown\.app"/,
+  },
+  {
+    name: "a user key Cloudflare cannot count by",
+    stack: "production",
+    plain: productionEdge({ userRateLimitKey: "Authorization" }),
+    key: "monkeytown:edge.userRateLimitKey",
+    says: /must be "header:<lower-case name>" or "cookie:<name>"/,
+  },
+  {
     name: "secrets rendered to disk",
     plain: devWith({ secrets: { delivery: "kubernetes" } }),
     key: "monkeytown:secrets.delivery",
@@ -179,8 +260,8 @@ describe("parseStackConfig: bad configurations", () => {
     const problem = result.problems.find((p) => p.key === bad.key);
     expect(problem, JSON.stringify(result.problems)).toBeDefined();
     expect(`${problem!.message}. Fix: ${problem!.fix}`).toMatch(bad.says);
-    expect(formatProblems(result.problems, "dev")).toMatch(
-      /^Invalid configuration in Pulumi\.dev\.yaml/,
+    expect(formatProblems(result.problems, stack)).toMatch(
+      new RegExp(`^Invalid configuration in Pulumi\\.${stack}\\.yaml`),
     );
   });
 
@@ -220,7 +301,8 @@ describe("parseStackConfig: the stack files", () => {
       limits: { cpu: "200m", memory: "128Mi" },
     });
     expect(result.config.api.resources.limits).toEqual({ cpu: "1000m", memory: "512Mi" });
-    expect(result.config.edge.apiRateLimitPerMinute).toBe(100);
+    // Zone-level edge settings only in the stack that owns the zone.
+    expect(result.config.edge.manageZone).toBe(stack === "production");
   });
 });
 

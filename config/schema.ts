@@ -417,6 +417,18 @@ export const edgeSchema = z
     enabled: z.boolean().default(false),
     /** Cloudflare zone id. */
     zoneId: z
+/** Zone-level edge keys: only the stack with `edge.manageZone` may set them. */
+export const EDGE_ZONE_KEYS = [
+  "zoneHostnames",
+  "plan",
+  "advancedRateLimiting",
+  "waf",
+  "apiRateLimitPerMinute",
+  "globalRateLimitPerMinute",
+  "userRateLimitPerMinute",
+  "userRateLimitKey",
+] as const;
+
       .string()
       .regex(/^[a-f0-9]{32}$/, "must be a 32-character Cloudflare zone id")
       .optional(),
@@ -424,10 +436,34 @@ export const edgeSchema = z
     domain: hostname.optional(),
     /** Origin the proxied record points at (load balancer host name). */
     origin: hostname.optional(),
-    /** Managed WAF rules. @default false */
-    waf: z.boolean().default(false),
+    /**
+     * This stack owns the zone's settings (SSL strict, HTTPS, TLS) and its entry-point rulesets
+     * (cache, rate limits, WAF), which Cloudflare allows once per zone: exactly one stack per zone
+     * sets it (production), and its rules cover every hostname in `zoneHostnames`. @default false
+     */
+    manageZone: z.boolean().default(false),
+    /** Every proxied hostname of the zone its rules cover, other stacks' too. @default [domain] */
+    zoneHostnames: z.array(hostname).min(1).optional(),
+    /** The zone's Cloudflare plan; decides which rate-limit tiers and WAF rules exist. Required with manageZone. */
+    plan: z.enum(CLOUDFLARE_PLANS as [CloudflarePlan, ...CloudflarePlan[]]).optional(),
+    /** The zone has Enterprise's Advanced Rate Limiting (Host, header and cookie counting). @default false */
+    advancedRateLimiting: z.boolean().optional(),
+    /** Cloudflare's managed WAF rules (Pro and above). @default false */
+    waf: z.boolean().optional(),
     /** Per-IP requests per minute on /api (infrastructure seed: 100). @default 100 */
-    apiRateLimitPerMinute: z.number().int().min(1).max(100_000).default(100),
+    apiRateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
+    /** Requests per minute on /api from every client together, per data centre (seed: 1000). @default 1000 */
+    globalRateLimitPerMinute: z.number().int().min(1).max(1_000_000).optional(),
+    /** Requests per minute on /api per user (seed: 500). @default 500 */
+    userRateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
+    /** What identifies a user: `header:<lower-case name>` or `cookie:<name>`. @default "header:authorization" */
+    userRateLimitKey: z
+      .string()
+      .regex(
+        /^(header:[a-z0-9-]{1,64}|cookie:[A-Za-z0-9_.-]{1,64})$/,
+        'must be "header:<lower-case name>" or "cookie:<name>", e.g. header:authorization',
+      )
+      .optional(),
   })
   .strict()
   .superRefine((e, ctx) => {
@@ -437,6 +473,8 @@ export const edgeSchema = z
         ctx.addIssue({
           code: "custom",
           path: [key],
+    // Off means off: a stack file's edge settings may stay (a local cluster's override turns the
+    // edge off without touching them).
           message: `is required when edge.enabled is true`,
         });
       }
@@ -447,6 +485,64 @@ export const githubSchema = z
   .object({
     /** Use the GitHub provider (environment secrets). Needs the secret `monkeytown:githubToken`. @default false */
     enabled: z.boolean().default(false),
+    if (!e.manageZone) {
+      for (const key of EDGE_ZONE_KEYS) {
+        if (e[key] === undefined) continue;
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message:
+            "is a zone-level setting, but this stack does not manage the zone (edge.manageZone is false); Cloudflare keeps one entry-point ruleset per phase and one setting per zone, so a second stack writing it would overwrite the first",
+          params: {
+            fix: "remove it here; set it in the stack file with edge.manageZone: true (production), whose edge.zoneHostnames lists this stack's edge.domain",
+          },
+        });
+      }
+      return;
+    }
+    if (e.plan === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["plan"],
+        message:
+          "is required when edge.manageZone is true: the zone's plan decides which rules exist",
+        params: {
+          fix: `set it to one of ${CLOUDFLARE_PLANS.join(", ")} (the zone's plan in the Cloudflare dashboard)`,
+        },
+      });
+      return;
+    }
+    if (
+      e.domain !== undefined &&
+      e.zoneHostnames !== undefined &&
+      !e.zoneHostnames.includes(e.domain)
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["zoneHostnames"],
+        message: `leaves out edge.domain ("${e.domain}"): this stack's own site would get none of the zone's rules`,
+        params: { fix: `add "${e.domain}" to edge.zoneHostnames` },
+      });
+    }
+    const plan = PLAN_NAMES[e.plan];
+    if (e.waf === true && !PLAN_CAPABILITIES[e.plan].managedWaf) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["waf"],
+        message: `is true but the ${plan} plan cannot deploy Cloudflare's managed WAF rulesets (Pro and above)`,
+        params: {
+          fix: "set edge.waf to false, or edge.plan to the zone's real plan if it is Pro or above",
+        },
+      });
+    }
+    if (e.advancedRateLimiting === true && e.plan !== "enterprise") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["advancedRateLimiting"],
+        message: `is true but the plan is ${plan}: Advanced Rate Limiting is an Enterprise add-on`,
+        params: { fix: 'set it to false, or edge.plan to "enterprise"' },
+      });
+    }
     /** Manage branch protection and the environments; exactly one stack (production) should. @default false */
     manageRepository: z.boolean().default(false),
     /** Repository owner. */
@@ -532,6 +628,19 @@ export const stackConfigSchema = z
         path: ["secrets", "delivery"],
         message:
           "cannot be kubernetes in render mode: rendered manifests would hold the secrets in plaintext; use external",
+    if (c.edge.enabled && c.environment.tls !== "production") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["environment", "tls"],
+        message:
+          c.environment.tls === "staging"
+            ? "is \"staging\" but edge.enabled is true: the zone's SSL mode is strict, and Cloudflare does not trust Let's Encrypt's staging CA, so every request through the edge would end in error 526"
+            : 'is "none" but edge.enabled is true: the zone\'s SSL mode is strict, so Cloudflare needs HTTPS with a trusted certificate at the origin (errors 525/526 otherwise)',
+        params: {
+          fix: "set environment.tls to \"production\" (Let's Encrypt's trusted CA; its staging CA is for trying cert-manager without a proxy in front), or edge.enabled to false",
+        },
+      });
+    }
       });
     }
   });

@@ -10,7 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, type LoadedConfig, type StackConfig } from "../config";
 import { Alerts } from "../components/alerts";
-import { Edge } from "../components/edge";
+import { Edge, type EdgeZoneArgs } from "../components/edge";
 import { RepositorySettings } from "../components/repository";
 import { ApiService } from "../components/api";
 import { Registry } from "../components/registry";
@@ -64,6 +64,21 @@ export function siteUrl(config: StackConfig): string | undefined {
 export function clusterIssuer(config: StackConfig): string | undefined {
   const tls = config.environment.tls;
   return tls === "none" ? undefined : config.cluster.clusterIssuers[tls];
+}
+
+/** The Edge's zone arguments from the zone-owning stack's `edge` config (defaults: the Edge's). */
+export function edgeZoneArgs(edge: StackConfig["edge"]): EdgeZoneArgs {
+  const key = edge.userRateLimitKey?.split(":");
+  return {
+    plan: edge.plan!,
+    hostnames: edge.zoneHostnames ?? [edge.domain!],
+    advancedRateLimiting: edge.advancedRateLimiting,
+    waf: edge.waf,
+    apiRateLimitRequests: edge.apiRateLimitPerMinute,
+    globalRateLimitRequests: edge.globalRateLimitPerMinute,
+    userRateLimitRequests: edge.userRateLimitPerMinute,
+    userKey: key ? (key[0] === "cookie" ? { cookie: key[1] } : { header: key[1] }) : undefined,
+  };
 }
 
 /** Compose every component for one stack from its loaded configuration. */

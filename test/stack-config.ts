@@ -29,8 +29,9 @@ export function flattenConfig(config: Record<string, unknown>): Record<string, s
 /** Values an operator sets before the first deploy of staging or production (README, stack files). */
 export const OPERATOR_CONFIG: Record<string, Record<string, string>> = {
   dev: {},
+  // Staging and production share one zone (monkeytown.app), as they do at Cloudflare.
   staging: { zoneId: "0123456789abcdef0123456789abcdef" },
-  production: { zoneId: "fedcba9876543210fedcba9876543210", productionReviewerTeamIds: "[4242]" },
+  production: { zoneId: "0123456789abcdef0123456789abcdef", productionReviewerTeamIds: "[4242]" },
 };
 
 /** Test secrets: recognisable strings that must never appear in plaintext in registered inputs. */

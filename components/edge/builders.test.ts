@@ -3,6 +3,7 @@ import {
   API_PATH_EXPRESSION,
   buildCacheRules,
   buildRateLimitRule,
+  buildRateLimitTiers,
   buildWafRules,
   CLOUDFLARE_MANAGED_RULESET_ID,
   CLOUDFLARE_OWASP_RULESET_ID,
@@ -62,16 +63,29 @@ describe("Edge builders (no mocks)", () => {
   });
 
   it("applies the seed's defaults", () => {
+    expect(
+      resolveEdgeArgs({
+        zoneId: ZONE,
+        records: [{ hostname: "example.com", target: "lb.example.net" }],
+      }),
+    ).toEqual({ records: [{ hostname: "example.com", target: "lb.example.net", type: "CNAME" }] });
     const resolved = resolveEdgeArgs({
       zoneId: ZONE,
       records: [{ hostname: "example.com", target: "lb.example.net" }],
+      zone: { plan: "pro" },
     });
-    expect(resolved).toEqual({
-      records: [{ hostname: "example.com", target: "lb.example.net", type: "CNAME" }],
+    expect(resolved.zone).toEqual({
+      plan: "pro",
+      hostnames: ["example.com"],
+      advancedRateLimiting: false,
       assetsEdgeTtlSeconds: 31_536_000,
+      // Infrastructure seed (003): per IP 100/min, global 1000/min, per user 500/min.
       apiRateLimitRequests: 100,
       apiRateLimitPeriodSeconds: 60,
       apiRateLimitBlockSeconds: 60,
+      globalRateLimitRequests: 1000,
+      userRateLimitRequests: 500,
+      userKey: { header: "authorization" },
       minTlsVersion: "1.2",
       waf: false,
       wafManagedRulesetIds: [CLOUDFLARE_MANAGED_RULESET_ID],
@@ -87,24 +101,55 @@ describe("Edge builders (no mocks)", () => {
           { hostname: "a.example.com", target: "lb.example.net", type: "A" },
           { hostname: "a.example.com", target: "" },
         ],
-        apiRateLimitRequests: 0,
-        apiRateLimitPeriodSeconds: 30,
-        apiRateLimitBlockSeconds: 5,
-        wafManagedRulesetIds: ["nope"],
+        zone: {
+          plan: "pro",
+          apiRateLimitRequests: 0,
+          apiRateLimitPeriodSeconds: 300,
+          apiRateLimitBlockSeconds: 86400,
+          advancedRateLimiting: true,
+          userKey: { header: "Authorization" },
+          wafManagedRulesetIds: ["nope"],
+        },
       }),
     ).toEqual([
       '`records[0]`.hostname ("Staging.Example.com") is not a lower-case DNS name such as "staging.example.com".',
       '`records[1]`.target ("lb.example.net") is not an IPv4 address: use type "CNAME" for a hostname.',
       '`records[2]`.hostname ("a.example.com") is listed twice: keep one record per hostname.',
       "`records[2]`.target is empty: give the load balancer's hostname or address.",
-      "`apiRateLimitRequests` (0) must be a whole number above 0.",
-      "`apiRateLimitPeriodSeconds` (30) must be one of 10, 60, 120, 300, 600, 3600 (Cloudflare's periods).",
-      "`apiRateLimitBlockSeconds` (5) must be one of 0, 10, 60, 120, 300, 600, 3600, 86400.",
-      "`wafManagedRulesetIds` is set but `waf` is not true: set `waf: true` or drop the ids.",
-      '`wafManagedRulesetIds` has "nope", which is not a 32-hex-digit ruleset id.',
+      "`zone.apiRateLimitRequests` (0) must be a whole number above 0.",
+      "`zone.apiRateLimitPeriodSeconds` (300) is not a period the Pro plan counts over: use 10, 60.",
+      "`zone.apiRateLimitBlockSeconds` (86400) is not a block time the Pro plan offers: use 0, 10, 60, 120, 300, 600, 3600.",
+      '`zone.advancedRateLimiting` is true on the Pro plan: Advanced Rate Limiting is an Enterprise add-on; set it to false or the plan to "enterprise".',
+      '`zone.userKey` ({"header":"Authorization"}) must name a lower-case header (e.g. "authorization") or a cookie.',
+      "`zone.wafManagedRulesetIds` is set but `zone.waf` is not true: set `waf: true` or drop the ids.",
+      '`zone.wafManagedRulesetIds` has "nope", which is not a 32-hex-digit ruleset id.',
     ]);
     expect(validateEdgeArgs({ zoneId: ZONE, records: [] })).toEqual([
       "`records` is empty: give at least one hostname and the target it points at.",
     ]);
+  });
+});
+
+describe("what each Cloudflare plan can express of the seed's rate limits", () => {
+  // Cloudflare's availability table: Free counts over 10 s, Pro up to 60 s, Business up to 600 s;
+  // only Enterprise with Advanced Rate Limiting counts by Host, header or cookie.
+  it.each([
+    ["free", false, ["per-ip: no", "global: no", "per-user: no"]],
+    ["pro", false, ["per-ip: rule", "global: no", "per-user: no"]],
+    ["business", false, ["per-ip: rule", "global: no", "per-user: no"]],
+    ["enterprise", false, ["per-ip: rule", "global: no", "per-user: no"]],
+    ["enterprise", true, ["per-ip: rule", "global: rule", "per-user: rule"]],
+  ] as const)("%s (Advanced Rate Limiting: %s)", (plan, arl, expected) => {
+    const { zone } = resolveEdgeArgs({
+      zoneId: ZONE,
+      records: [{ hostname: "example.com", target: "lb.example.net" }],
+      zone: { plan, advancedRateLimiting: arl },
+    });
+    const tiers = buildRateLimitTiers(zone!);
+    expect(tiers.map((t) => `${t.tier}: ${t.rule ? "rule" : "no"}`)).toEqual(expected);
+    for (const t of tiers) expect(t.rule === undefined).toBe(t.notExpressible !== undefined);
+    expect(tiers.filter((t) => t.rule).length).toBeLessThanOrEqual(
+      { free: 1, pro: 2, business: 5, enterprise: 100 }[plan],
+    );
   });
 });

@@ -8,22 +8,30 @@ const SETTING = "cloudflare:index/zoneSetting:ZoneSetting";
 const ZONE = "023e105f4ecef8ad9ca31a8372d0c353";
 /** Cloudflare's managed WAF ruleset id, spelled out so a changed constant fails this test. */
 const CLOUDFLARE_MANAGED = "efb7b8c949ac4650a09736fc376e9aee";
+/** The infrastructure seed's rate limits on the API (003, "Rate Limiting"), per minute. */
+const SEED = { perIp: 100, global: 1000, perUser: 500 };
 
 describe("Edge component", () => {
   let h: Harness;
   let Edge: typeof import("./index").Edge;
+  let prod: import("./index").Edge;
 
   beforeAll(async () => {
     h = await installMocks();
     ({ Edge } = await import("./index"));
-    new Edge("prod", {
+    // Production owns the zone; staging shares it and owns only its record.
+    prod = new Edge("prod", {
       zoneId: ZONE,
       records: [
         { hostname: "monkeytown.example", target: pulumi.output("lb.example.net") },
         { hostname: "www.monkeytown.example", target: "203.0.113.10", type: "A" },
       ],
-      apiRateLimitRequests: 200,
-      waf: true,
+      zone: {
+        plan: "pro",
+        hostnames: ["monkeytown.example", "www.monkeytown.example", "staging.monkeytown.example"],
+        apiRateLimitRequests: 200,
+        waf: true,
+      },
     });
     new Edge("staging", {
       zoneId: ZONE,
@@ -32,7 +40,7 @@ describe("Edge component", () => {
     await h.settle();
   });
 
-  it("creates one proxied record per hostname", () => {
+  it("creates one proxied record per hostname, in every environment", () => {
     expect(h.one(DNS, "prod-dns-monkeytown-example").inputs).toMatchObject({
       zoneId: ZONE,
       name: "monkeytown.example",
@@ -54,6 +62,15 @@ describe("Edge component", () => {
     ).toEqual(["staging-dns-staging-monkeytown-example"]);
   });
 
+  it("an Edge without `zone` writes nothing zone-wide: one setting and one ruleset per phase in the zone", () => {
+    const staging = h.resources.filter((r) => r.name.startsWith("staging-") && r.custom);
+    expect(staging.map((r) => r.type)).toEqual([DNS]);
+    const phases = h.byType(RULESET).map((r) => `${r.inputs.zoneId} ${r.inputs.phase}`);
+    expect(new Set(phases).size).toBe(phases.length);
+    const settings = h.byType(SETTING).map((r) => `${r.inputs.zoneId} ${r.inputs.settingId}`);
+    expect(new Set(settings).size).toBe(settings.length);
+  });
+
   it("sets SSL strict, HTTPS always and TLS 1.2 at least", () => {
     const value = (n: string) => {
       const { inputs } = h.one(SETTING, n);
@@ -64,7 +81,7 @@ describe("Edge component", () => {
     expect(value("prod-min-tls")).toEqual(["min_tls_version", "1.2", ZONE]);
   });
 
-  it("puts the cache rules in the cache-settings phase, scoped to the environment's hosts", () => {
+  it("scopes the zone's cache rules to every hostname it lists, the sharing environment's too", () => {
     const { inputs } = h.one(RULESET, "prod-cache-rules");
     expect(inputs).toMatchObject({
       zoneId: ZONE,
@@ -73,29 +90,34 @@ describe("Edge component", () => {
     });
     expect(inputs.rules).toHaveLength(2);
     expect(inputs.rules[0].expression).toContain(
-      'http.host in {"monkeytown.example" "www.monkeytown.example"}',
+      'http.host in {"monkeytown.example" "www.monkeytown.example" "staging.monkeytown.example"}',
     );
     expect(inputs.rules[0].actionParameters.edgeTtl).toEqual({
       mode: "override_origin",
       default: 31_536_000,
     });
     expect(inputs.rules[1].actionParameters).toEqual({ cache: false });
-    const staging = h.one(RULESET, "staging-cache-rules").inputs;
-    expect(staging.rules[0].expression).toContain('http.host in {"staging.monkeytown.example"}');
-    expect(staging.rules[0].expression).not.toContain('"monkeytown.example"');
   });
 
-  it("rate-limits /api with the overridden and the default limits", () => {
-    const prod = h.one(RULESET, "prod-rate-limit").inputs;
-    expect(prod.phase).toBe("http_ratelimit");
-    expect(prod.rules[0].ratelimit).toEqual({
+  it("on Pro, rate-limits /api per IP only; the global and per-user tiers say why not", () => {
+    const rl = h.one(RULESET, "prod-rate-limit").inputs;
+    expect(rl.phase).toBe("http_ratelimit");
+    expect(rl.rules).toHaveLength(1);
+    expect(rl.rules[0].ratelimit).toEqual({
       characteristics: ["ip.src", "cf.colo.id"],
       period: 60,
       requestsPerPeriod: 200,
       mitigationTimeout: 60,
     });
-    expect(h.one(RULESET, "staging-rate-limit").inputs.rules[0].ratelimit.requestsPerPeriod).toBe(
-      100,
+    expect(rl.rules[0].expression).toContain('"staging.monkeytown.example"');
+    expect(prod.rateLimitTiers.map((t) => [t.tier, t.requests, t.rule !== undefined])).toEqual([
+      ["per-ip", 200, true],
+      ["global", SEED.global, false],
+      ["per-user", SEED.perUser, false],
+    ]);
+    expect(prod.rateLimitTiers[1].notExpressible).toMatch(/Pro plan counts by client IP only/);
+    expect(prod.rateLimitTiers[2].notExpressible).toMatch(
+      /header or cookie needs Enterprise with Advanced Rate Limiting/,
     );
   });
 
@@ -106,19 +128,62 @@ describe("Edge component", () => {
       expect.objectContaining({ action: "execute", actionParameters: { id: CLOUDFLARE_MANAGED } }),
     ]);
     expect(h.find(RULESET, "staging-waf")).toBeUndefined();
-    const stagingPhases = h
-      .byType(RULESET)
-      .filter((r) => r.name.startsWith("staging-"))
-      .map((r) => r.inputs.phase);
-    expect(stagingPhases).not.toContain("http_request_firewall_managed");
+  });
+
+  it("on Enterprise with Advanced Rate Limiting, all three seed tiers are rules", async () => {
+    const ent = new Edge("ent", {
+      zoneId: "1".repeat(32),
+      records: [{ hostname: "ent.example.com", target: "lb.example.net" }],
+      zone: { plan: "enterprise", advancedRateLimiting: true, userKey: { cookie: "mt_session" } },
+    });
+    await h.settle();
+    const rules = h.one(RULESET, "ent-rate-limit").inputs.rules as {
+      ref: string;
+      expression: string;
+      ratelimit: { characteristics: string[]; period: number; requestsPerPeriod: number };
+    }[];
+    expect(rules.map((r) => [r.ref, r.ratelimit.requestsPerPeriod, r.ratelimit.period])).toEqual([
+      ["api_per_ip_rate_limit", SEED.perIp, 60],
+      ["api_global_rate_limit", SEED.global, 60],
+      ["api_per_user_rate_limit", SEED.perUser, 60],
+    ]);
+    expect(rules[1].ratelimit.characteristics).toEqual(["cf.colo.id", "http.host"]);
+    expect(rules[2].ratelimit.characteristics).toEqual([
+      "cf.colo.id",
+      'http.request.cookies["mt_session"]',
+    ]);
+    // Anonymous requests are not one shared "user": only requests carrying the key are counted.
+    expect(rules[2].expression).toContain('any(http.request.cookies["mt_session"][*] ne "")');
+    expect(ent.rateLimitTiers.every((t) => t.notExpressible === undefined)).toBe(true);
+  });
+
+  it("on Free, no rate-limit rule can count per minute, so no ruleset is written", async () => {
+    const free = new Edge("free", {
+      zoneId: "2".repeat(32),
+      records: [{ hostname: "free.example.com", target: "lb.example.net" }],
+      zone: { plan: "free" },
+    });
+    await h.settle();
+    expect(h.find(RULESET, "free-rate-limit")).toBeUndefined();
+    expect(free.rateLimitTiers[0].notExpressible).toBe(
+      "the Free plan counts over 10 s only, not 60 s, and its rate limiting rules cannot test the host",
+    );
+    expect(h.one(SETTING, "free-ssl").inputs.value).toBe("strict");
   });
 
   it("registers nothing when an argument is wrong", async () => {
     const before = h.resources.length;
     expect(
-      () => new Edge("bad", { zoneId: ZONE, records: [{ hostname: "bad host", target: "x" }] }),
+      () =>
+        new Edge("bad", {
+          zoneId: ZONE,
+          records: [{ hostname: "bad.example.com", target: "x" }],
+          zone: { plan: "free", waf: true, hostnames: ["other.example.com"] },
+        }),
     ).toThrow(
-      'Invalid arguments for monkeytown:edge:Edge "bad" (1 problem; nothing was registered):\n  - `records[0]`.hostname ("bad host") is not a lower-case DNS name',
+      'Invalid arguments for monkeytown:edge:Edge "bad" (2 problems; nothing was registered):\n' +
+        '  - `zone.hostnames` leaves out "bad.example.com", a record of this Edge: its traffic would get none of the zone\'s rules; add it.\n' +
+        "  - `zone.waf` is true on the Free plan, which cannot deploy Cloudflare's managed WAF rulesets (Pro and above): turn waf off or raise the plan.",
     );
     await h.settle();
     expect(h.resources.slice(before)).toEqual([]);

@@ -1,16 +1,27 @@
 /**
- * Edge: the Cloudflare side of one environment. Proxied DNS records for its hostnames, cache rules
- * (fingerprinted `/assets/*` cached long at the edge; `/`, `index.html` and `/api` never cached),
- * TLS strict with HTTPS always and TLS 1.2 at least, a per-IP rate limit on `/api`, and Cloudflare's
- * managed WAF rules when `waf` is on.
+ * Edge: the Cloudflare side of the site. Every environment gets its proxied DNS records. The zone's
+ * settings and entry-point rulesets exist once per zone, so only the Edge given `zone` (the stack
+ * with `edge.manageZone`) makes them, with every rule scoped to the hostnames it lists: SSL strict,
+ * HTTPS always, TLS 1.2 at least; cache rules (fingerprinted `/assets/*` cached long at the edge;
+ * `/`, `index.html` and `/api` never cached); the seed's rate-limit tiers on `/api` that the zone's
+ * plan can express (see ./plans.ts); and Cloudflare's managed WAF rules when `waf` is on.
  *
- * Every rule is scoped to this environment's hostnames. Cloudflare keeps one entry-point ruleset per
- * phase per zone and the TLS settings are zone-wide, so one Edge owns a zone: environments sharing a
- * zone must be served by one Edge (listing all their records), not one Edge each.
+ * Environments sharing a zone (staging.monkeytown.app and monkeytown.app) therefore never fight
+ * over one zone object: staging's Edge has records only, production's lists staging's hostname.
  */
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import { checkArgs } from "../args";
+import {
+  CLOUDFLARE_PLANS,
+  PLAN_CAPABILITIES,
+  PLAN_NAMES,
+  tierNotExpressible,
+  type CloudflarePlan,
+  type RateLimitTierName,
+} from "./plans";
+
+export * from "./plans";
 
 /** One proxied DNS record. */
 export interface EdgeDnsRecordArgs {
@@ -22,25 +33,49 @@ export interface EdgeDnsRecordArgs {
   readonly type?: "CNAME" | "A" | "AAAA";
 }
 
-export interface EdgeArgs {
-  /** Cloudflare zone id the hostnames belong to. */
-  readonly zoneId: pulumi.Input<string>;
-  /** The environment's proxied DNS records (at least one). */
-  readonly records: readonly EdgeDnsRecordArgs[];
+/** What identifies a user for the per-user rate limit: a request header or a cookie. */
+export type UserKey = { readonly header: string } | { readonly cookie: string };
+
+/**
+ * The zone's settings and entry-point rulesets. Cloudflare keeps one of each per zone: give this
+ * to exactly one Edge per zone, listing every hostname its rules cover.
+ */
+export interface EdgeZoneArgs {
+  /** The zone's Cloudflare plan: it decides which rate-limit tiers and WAF rules can exist. */
+  readonly plan: CloudflarePlan;
+  /** Every proxied hostname the zone's rules cover (other stacks' too). @default the records' hostnames */
+  readonly hostnames?: readonly string[];
+  /** The zone has Enterprise's Advanced Rate Limiting (Host, header and cookie counting). @default false */
+  readonly advancedRateLimiting?: boolean;
   /** How long the edge caches `/assets/*`, in seconds. @default 31536000 */
   readonly assetsEdgeTtlSeconds?: number;
   /** Requests one IP may make to `/api` per period before it is blocked. @default 100 */
   readonly apiRateLimitRequests?: number;
   /** Rate-limit counting period in seconds (10, 60, 120, 300, 600 or 3600). @default 60 */
   readonly apiRateLimitPeriodSeconds?: number;
-  /** How long a rate-limited IP stays blocked, in seconds. @default 60 */
+  /** How long a rate-limited client stays blocked, in seconds. @default 60 */
   readonly apiRateLimitBlockSeconds?: number;
+  /** Requests per minute to `/api` from every client together (per data centre). @default 1000 */
+  readonly globalRateLimitRequests?: number;
+  /** Requests per minute to `/api` per user, keyed by `userKey`. @default 500 */
+  readonly userRateLimitRequests?: number;
+  /** What identifies a user. @default { header: "authorization" } */
+  readonly userKey?: UserKey;
   /** Oldest TLS version clients may use. @default "1.2" */
   readonly minTlsVersion?: "1.2" | "1.3";
-  /** Execute Cloudflare managed WAF rulesets (production). @default false */
+  /** Execute Cloudflare managed WAF rulesets. @default false */
   readonly waf?: boolean;
   /** Managed rulesets run when `waf` is on. @default [CLOUDFLARE_MANAGED_RULESET_ID] */
   readonly wafManagedRulesetIds?: readonly string[];
+}
+
+export interface EdgeArgs {
+  /** Cloudflare zone id the hostnames belong to. */
+  readonly zoneId: pulumi.Input<string>;
+  /** The environment's proxied DNS records (at least one). */
+  readonly records: readonly EdgeDnsRecordArgs[];
+  /** The zone's settings and rulesets; only for the one Edge that owns the zone. */
+  readonly zone?: EdgeZoneArgs;
 }
 
 /** Cloudflare's own managed WAF ruleset. */
@@ -55,36 +90,52 @@ export const EDGE_DEFAULTS = {
   apiRateLimitRequests: 100,
   apiRateLimitPeriodSeconds: 60,
   apiRateLimitBlockSeconds: 60,
+  globalRateLimitRequests: 1000,
+  userRateLimitRequests: 500,
+  userKey: { header: "authorization" },
   minTlsVersion: "1.2",
+  advancedRateLimiting: false,
   waf: false,
   wafManagedRulesetIds: [CLOUDFLARE_MANAGED_RULESET_ID],
 } as const;
 
-/** Periods and block times Cloudflare's rate limiting accepts. */
+/** Periods and block times Cloudflare's rate limiting API accepts (the plan narrows them). */
 export const RATE_LIMIT_PERIODS = [10, 60, 120, 300, 600, 3600] as const;
 export const RATE_LIMIT_BLOCK_TIMES = [0, 10, 60, 120, 300, 600, 3600, 86400] as const;
 
-/** Arguments with every default applied. */
-export interface ResolvedEdgeArgs {
-  readonly records: readonly Required<EdgeDnsRecordArgs>[];
+/** The zone arguments with every default applied. */
+export interface ResolvedEdgeZone {
+  readonly plan: CloudflarePlan;
+  readonly hostnames: readonly string[];
+  readonly advancedRateLimiting: boolean;
   readonly assetsEdgeTtlSeconds: number;
   readonly apiRateLimitRequests: number;
   readonly apiRateLimitPeriodSeconds: number;
   readonly apiRateLimitBlockSeconds: number;
+  readonly globalRateLimitRequests: number;
+  readonly userRateLimitRequests: number;
+  readonly userKey: UserKey;
   readonly minTlsVersion: "1.2" | "1.3";
   readonly waf: boolean;
   readonly wafManagedRulesetIds: readonly string[];
 }
 
+/** Arguments with every default applied. */
+export interface ResolvedEdgeArgs {
+  readonly records: readonly Required<EdgeDnsRecordArgs>[];
+  readonly zone?: ResolvedEdgeZone;
+}
+
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 const RULESET_ID = /^[0-9a-f]{32}$/;
+/** A header name Cloudflare can count by (lower-case, as its API wants) or a cookie name. */
+const HEADER_NAME = /^[a-z0-9-]{1,64}$/;
+const COOKIE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 const positiveInteger = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
 
-/** Check the arguments; returns every problem (empty when fine), each naming the argument and the fix. */
-export function validateEdgeArgs(args: EdgeArgs): string[] {
-  const problems: string[] = [];
+function validateRecords(args: EdgeArgs, problems: string[]): void {
   if (!args.records || args.records.length === 0) {
     problems.push("`records` is empty: give at least one hostname and the target it points at.");
   }
@@ -120,50 +171,103 @@ export function validateEdgeArgs(args: EdgeArgs): string[] {
       }
     }
   });
-  if (args.assetsEdgeTtlSeconds !== undefined && !positiveInteger(args.assetsEdgeTtlSeconds)) {
+}
+
+function validateZone(args: EdgeArgs, z: EdgeZoneArgs, problems: string[]): void {
+  if (!CLOUDFLARE_PLANS.includes(z.plan)) {
     problems.push(
-      `\`assetsEdgeTtlSeconds\` (${String(args.assetsEdgeTtlSeconds)}) must be a whole number of seconds above 0.`,
+      `\`zone.plan\` ("${String(z.plan)}") must be one of ${CLOUDFLARE_PLANS.map((p) => `"${p}"`).join(", ")}.`,
     );
+    return;
   }
-  if (args.apiRateLimitRequests !== undefined && !positiveInteger(args.apiRateLimitRequests)) {
-    problems.push(
-      `\`apiRateLimitRequests\` (${String(args.apiRateLimitRequests)}) must be a whole number above 0.`,
-    );
-  }
-  const period = args.apiRateLimitPeriodSeconds;
-  if (period !== undefined && !(RATE_LIMIT_PERIODS as readonly number[]).includes(period)) {
-    problems.push(
-      `\`apiRateLimitPeriodSeconds\` (${String(period)}) must be one of ${RATE_LIMIT_PERIODS.join(", ")} (Cloudflare's periods).`,
-    );
-  }
-  const block = args.apiRateLimitBlockSeconds;
-  if (block !== undefined && !(RATE_LIMIT_BLOCK_TIMES as readonly number[]).includes(block)) {
-    problems.push(
-      `\`apiRateLimitBlockSeconds\` (${String(block)}) must be one of ${RATE_LIMIT_BLOCK_TIMES.join(", ")}.`,
-    );
-  }
-  if (args.minTlsVersion !== undefined && !["1.2", "1.3"].includes(args.minTlsVersion)) {
-    problems.push(`\`minTlsVersion\` ("${String(args.minTlsVersion)}") must be "1.2" or "1.3".`);
-  }
-  if (args.wafManagedRulesetIds !== undefined) {
-    if (args.waf !== true) {
-      problems.push(
-        "`wafManagedRulesetIds` is set but `waf` is not true: set `waf: true` or drop the ids.",
-      );
-    }
-    if (args.wafManagedRulesetIds.length === 0) {
-      problems.push(
-        "`wafManagedRulesetIds` is empty: leave it out for Cloudflare's managed ruleset.",
-      );
-    }
-    for (const id of args.wafManagedRulesetIds) {
-      if (!RULESET_ID.test(id)) {
+  const caps = PLAN_CAPABILITIES[z.plan];
+  const plan = PLAN_NAMES[z.plan];
+  if (z.hostnames !== undefined) {
+    z.hostnames.forEach((h, i) => {
+      if (!HOSTNAME.test(h)) {
+        problems.push(`\`zone.hostnames[${i}]\` ("${h}") is not a lower-case DNS name.`);
+      }
+    });
+    for (const record of args.records ?? []) {
+      if (!z.hostnames.includes(record.hostname)) {
         problems.push(
-          `\`wafManagedRulesetIds\` has "${id}", which is not a 32-hex-digit ruleset id.`,
+          `\`zone.hostnames\` leaves out "${record.hostname}", a record of this Edge: its traffic would get none of the zone's rules; add it.`,
         );
       }
     }
   }
+  for (const key of [
+    "assetsEdgeTtlSeconds",
+    "apiRateLimitRequests",
+    "globalRateLimitRequests",
+    "userRateLimitRequests",
+  ] as const) {
+    if (z[key] !== undefined && !positiveInteger(z[key])) {
+      problems.push(`\`zone.${key}\` (${String(z[key])}) must be a whole number above 0.`);
+    }
+  }
+  const period = z.apiRateLimitPeriodSeconds;
+  if (period !== undefined && !caps.periods.includes(period)) {
+    problems.push(
+      `\`zone.apiRateLimitPeriodSeconds\` (${String(period)}) is not a period the ${plan} plan counts over: use ${caps.periods.join(", ")}.`,
+    );
+  }
+  const block = z.apiRateLimitBlockSeconds;
+  if (block !== undefined && !caps.blockTimes.includes(block)) {
+    problems.push(
+      `\`zone.apiRateLimitBlockSeconds\` (${String(block)}) is not a block time the ${plan} plan offers: use ${caps.blockTimes.join(", ")}.`,
+    );
+  }
+  if (z.advancedRateLimiting === true && z.plan !== "enterprise") {
+    problems.push(
+      `\`zone.advancedRateLimiting\` is true on the ${plan} plan: Advanced Rate Limiting is an Enterprise add-on; set it to false or the plan to "enterprise".`,
+    );
+  }
+  if (z.userKey !== undefined) {
+    const ok =
+      "header" in z.userKey
+        ? HEADER_NAME.test(z.userKey.header)
+        : COOKIE_NAME.test(z.userKey.cookie);
+    if (!ok) {
+      problems.push(
+        `\`zone.userKey\` (${JSON.stringify(z.userKey)}) must name a lower-case header (e.g. "authorization") or a cookie.`,
+      );
+    }
+  }
+  if (z.minTlsVersion !== undefined && !["1.2", "1.3"].includes(z.minTlsVersion)) {
+    problems.push(`\`zone.minTlsVersion\` ("${String(z.minTlsVersion)}") must be "1.2" or "1.3".`);
+  }
+  if (z.waf === true && !caps.managedWaf) {
+    problems.push(
+      `\`zone.waf\` is true on the ${plan} plan, which cannot deploy Cloudflare's managed WAF rulesets (Pro and above): turn waf off or raise the plan.`,
+    );
+  }
+  if (z.wafManagedRulesetIds !== undefined) {
+    if (z.waf !== true) {
+      problems.push(
+        "`zone.wafManagedRulesetIds` is set but `zone.waf` is not true: set `waf: true` or drop the ids.",
+      );
+    }
+    if (z.wafManagedRulesetIds.length === 0) {
+      problems.push(
+        "`zone.wafManagedRulesetIds` is empty: leave it out for Cloudflare's managed ruleset.",
+      );
+    }
+    for (const id of z.wafManagedRulesetIds) {
+      if (!RULESET_ID.test(id)) {
+        problems.push(
+          `\`zone.wafManagedRulesetIds\` has "${id}", which is not a 32-hex-digit ruleset id.`,
+        );
+      }
+    }
+  }
+}
+
+/** Check the arguments; returns every problem (empty when fine), each naming the argument and the fix. */
+export function validateEdgeArgs(args: EdgeArgs): string[] {
+  const problems: string[] = [];
+  validateRecords(args, problems);
+  if (args.zone !== undefined) validateZone(args, args.zone, problems);
   return problems;
 }
 
@@ -176,21 +280,31 @@ export const EDGE_TYPE = "monkeytown:edge:Edge";
  */
 export function resolveEdgeArgs(args: EdgeArgs, name = "edge"): ResolvedEdgeArgs {
   checkArgs(EDGE_TYPE, name, validateEdgeArgs(args));
+  const records = args.records.map((r) => ({
+    hostname: r.hostname,
+    target: r.target,
+    type: r.type ?? EDGE_DEFAULTS.recordType,
+  }));
+  const z = args.zone;
+  if (z === undefined) return { records };
+  const d = EDGE_DEFAULTS;
   return {
-    records: args.records.map((r) => ({
-      hostname: r.hostname,
-      target: r.target,
-      type: r.type ?? EDGE_DEFAULTS.recordType,
-    })),
-    assetsEdgeTtlSeconds: args.assetsEdgeTtlSeconds ?? EDGE_DEFAULTS.assetsEdgeTtlSeconds,
-    apiRateLimitRequests: args.apiRateLimitRequests ?? EDGE_DEFAULTS.apiRateLimitRequests,
-    apiRateLimitPeriodSeconds:
-      args.apiRateLimitPeriodSeconds ?? EDGE_DEFAULTS.apiRateLimitPeriodSeconds,
-    apiRateLimitBlockSeconds:
-      args.apiRateLimitBlockSeconds ?? EDGE_DEFAULTS.apiRateLimitBlockSeconds,
-    minTlsVersion: args.minTlsVersion ?? EDGE_DEFAULTS.minTlsVersion,
-    waf: args.waf ?? EDGE_DEFAULTS.waf,
-    wafManagedRulesetIds: args.wafManagedRulesetIds ?? EDGE_DEFAULTS.wafManagedRulesetIds,
+    records,
+    zone: {
+      plan: z.plan,
+      hostnames: z.hostnames ?? records.map((r) => r.hostname),
+      advancedRateLimiting: z.advancedRateLimiting ?? d.advancedRateLimiting,
+      assetsEdgeTtlSeconds: z.assetsEdgeTtlSeconds ?? d.assetsEdgeTtlSeconds,
+      apiRateLimitRequests: z.apiRateLimitRequests ?? d.apiRateLimitRequests,
+      apiRateLimitPeriodSeconds: z.apiRateLimitPeriodSeconds ?? d.apiRateLimitPeriodSeconds,
+      apiRateLimitBlockSeconds: z.apiRateLimitBlockSeconds ?? d.apiRateLimitBlockSeconds,
+      globalRateLimitRequests: z.globalRateLimitRequests ?? d.globalRateLimitRequests,
+      userRateLimitRequests: z.userRateLimitRequests ?? d.userRateLimitRequests,
+      userKey: z.userKey ?? d.userKey,
+      minTlsVersion: z.minTlsVersion ?? d.minTlsVersion,
+      waf: z.waf ?? d.waf,
+      wafManagedRulesetIds: z.wafManagedRulesetIds ?? d.wafManagedRulesetIds,
+    },
   };
 }
 
@@ -263,6 +377,106 @@ export function buildRateLimitRule(
   };
 }
 
+/** The Cloudflare field holding the user key: `http.request.headers["x"]` or `http.request.cookies["x"]`. */
+export function userKeyField(key: UserKey): string {
+  return "header" in key
+    ? `http.request.headers[${JSON.stringify(key.header)}]`
+    : `http.request.cookies[${JSON.stringify(key.cookie)}]`;
+}
+
+/** One of the seed's rate-limit tiers: the rule that enforces it, or why the plan cannot. */
+export interface RateLimitTier {
+  readonly tier: RateLimitTierName;
+  /** Requests allowed per period. */
+  readonly requests: number;
+  readonly periodSeconds: number;
+  /** The rule, when the zone's plan can express the tier. */
+  readonly rule?: EdgeRule;
+  /** Why there is no rule, when it cannot. */
+  readonly notExpressible?: string;
+}
+
+/**
+ * The infrastructure seed's three tiers on `/api` (per IP 100/min, global 1000/min, per user
+ * 500/min), each as a rule where the zone's plan can express it. Counters are always per Cloudflare
+ * data centre (`cf.colo.id` is mandatory): "global" is every client of a hostname in one data
+ * centre, the closest Cloudflare comes to a global count. Per user counts by `userKey` and only
+ * requests that carry it; anonymous requests are left to the per-IP tier.
+ */
+export function buildRateLimitTiers(zone: ResolvedEdgeZone): RateLimitTier[] {
+  const host = hostExpression(zone.hostnames);
+  const minute = 60;
+  const tiers: RateLimitTier[] = [];
+  const plan = (tier: RateLimitTierName, period: number) =>
+    tierNotExpressible(tier, zone.plan, zone.advancedRateLimiting, period);
+
+  const perIp = plan("per-ip", zone.apiRateLimitPeriodSeconds);
+  tiers.push({
+    tier: "per-ip",
+    requests: zone.apiRateLimitRequests,
+    periodSeconds: zone.apiRateLimitPeriodSeconds,
+    ...(perIp
+      ? { notExpressible: perIp }
+      : {
+          rule: buildRateLimitRule(zone.hostnames, {
+            requests: zone.apiRateLimitRequests,
+            periodSeconds: zone.apiRateLimitPeriodSeconds,
+            blockSeconds: zone.apiRateLimitBlockSeconds,
+          }),
+        }),
+  });
+
+  const global = plan("global", minute);
+  tiers.push({
+    tier: "global",
+    requests: zone.globalRateLimitRequests,
+    periodSeconds: minute,
+    ...(global
+      ? { notExpressible: global }
+      : {
+          rule: {
+            ref: "api_global_rate_limit",
+            description: `/api: at most ${zone.globalRateLimitRequests} requests per minute per hostname (per data centre)`,
+            expression: `(${host} and ${API_PATH_EXPRESSION})`,
+            action: "block",
+            ratelimit: {
+              characteristics: ["cf.colo.id", "http.host"],
+              period: minute,
+              requestsPerPeriod: zone.globalRateLimitRequests,
+              mitigationTimeout: zone.apiRateLimitBlockSeconds,
+            },
+            enabled: true,
+          },
+        }),
+  });
+
+  const field = userKeyField(zone.userKey);
+  const perUser = plan("per-user", minute);
+  tiers.push({
+    tier: "per-user",
+    requests: zone.userRateLimitRequests,
+    periodSeconds: minute,
+    ...(perUser
+      ? { notExpressible: perUser }
+      : {
+          rule: {
+            ref: "api_per_user_rate_limit",
+            description: `/api: at most ${zone.userRateLimitRequests} requests per minute per user (${field})`,
+            expression: `(${host} and ${API_PATH_EXPRESSION} and any(${field}[*] ne ""))`,
+            action: "block",
+            ratelimit: {
+              characteristics: ["cf.colo.id", field],
+              period: minute,
+              requestsPerPeriod: zone.userRateLimitRequests,
+              mitigationTimeout: zone.apiRateLimitBlockSeconds,
+            },
+            enabled: true,
+          },
+        }),
+  });
+  return tiers;
+}
+
 /** The managed WAF rules (phase `http_request_firewall_managed`): execute each managed ruleset. */
 export function buildWafRules(
   hostnames: readonly string[],
@@ -286,15 +500,17 @@ export function hostnameSlug(hostname: string): string {
 export class Edge extends pulumi.ComponentResource {
   /** Proxied DNS records, by hostname. */
   public readonly dnsRecords: Record<string, cloudflare.DnsRecord>;
-  /** Zone settings (`ssl`, `always_use_https`, `min_tls_version`), by setting id. */
+  /** Zone settings (`ssl`, `always_use_https`, `min_tls_version`), by setting id; only with `zone`. */
   public readonly zoneSettings: Record<string, cloudflare.ZoneSetting>;
-  /** The cache-rules entry-point ruleset. */
-  public readonly cacheRuleset: cloudflare.Ruleset;
-  /** The rate-limiting entry-point ruleset. */
-  public readonly rateLimitRuleset: cloudflare.Ruleset;
-  /** The managed-WAF entry-point ruleset; absent unless `waf` is on. */
+  /** The cache-rules entry-point ruleset; only with `zone`. */
+  public readonly cacheRuleset?: cloudflare.Ruleset;
+  /** The rate-limiting entry-point ruleset; only with `zone` and a tier the plan can express. */
+  public readonly rateLimitRuleset?: cloudflare.Ruleset;
+  /** The managed-WAF entry-point ruleset; only with `zone` and `waf` on. */
   public readonly wafRuleset?: cloudflare.Ruleset;
-  /** The environment's hostnames. */
+  /** The seed's rate-limit tiers and how each is enforced (empty without `zone`). */
+  public readonly rateLimitTiers: readonly RateLimitTier[];
+  /** This environment's hostnames (its records). */
   public readonly hostnames: string[];
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -302,8 +518,7 @@ export class Edge extends pulumi.ComponentResource {
     const resolved = resolveEdgeArgs(args, name);
     super(EDGE_TYPE, name, {}, opts);
     const zoneId = args.zoneId;
-    const hostnames = resolved.records.map((r) => r.hostname);
-    this.hostnames = hostnames;
+    this.hostnames = resolved.records.map((r) => r.hostname);
 
     this.dnsRecords = {};
     for (const record of resolved.records) {
@@ -322,65 +537,77 @@ export class Edge extends pulumi.ComponentResource {
       );
     }
 
-    const settings: [role: string, id: string, value: string][] = [
-      ["ssl", "ssl", "strict"],
-      ["always-https", "always_use_https", "on"],
-      ["min-tls", "min_tls_version", resolved.minTlsVersion],
-    ];
     this.zoneSettings = {};
-    for (const [role, settingId, value] of settings) {
-      this.zoneSettings[settingId] = new cloudflare.ZoneSetting(
-        `${name}-${role}`,
-        { zoneId, settingId, value },
-        { parent: this },
-      );
-    }
+    const zone = resolved.zone;
+    this.rateLimitTiers = zone ? buildRateLimitTiers(zone) : [];
+    if (zone) {
+      const settings: [role: string, id: string, value: string][] = [
+        ["ssl", "ssl", "strict"],
+        ["always-https", "always_use_https", "on"],
+        ["min-tls", "min_tls_version", zone.minTlsVersion],
+      ];
+      for (const [role, settingId, value] of settings) {
+        this.zoneSettings[settingId] = new cloudflare.ZoneSetting(
+          `${name}-${role}`,
+          { zoneId, settingId, value },
+          { parent: this },
+        );
+      }
 
-    this.cacheRuleset = new cloudflare.Ruleset(
-      `${name}-cache-rules`,
-      {
-        zoneId,
-        kind: "zone",
-        phase: "http_request_cache_settings",
-        name: "monkeytown cache rules",
-        description: "Long edge cache for /assets/*, no cache for the SPA shell and /api",
-        rules: buildCacheRules(hostnames, resolved.assetsEdgeTtlSeconds),
-      },
-      { parent: this },
-    );
-
-    this.rateLimitRuleset = new cloudflare.Ruleset(
-      `${name}-rate-limit`,
-      {
-        zoneId,
-        kind: "zone",
-        phase: "http_ratelimit",
-        name: "monkeytown rate limiting",
-        description: "Per-IP rate limit on /api",
-        rules: [
-          buildRateLimitRule(hostnames, {
-            requests: resolved.apiRateLimitRequests,
-            periodSeconds: resolved.apiRateLimitPeriodSeconds,
-            blockSeconds: resolved.apiRateLimitBlockSeconds,
-          }),
-        ],
-      },
-      { parent: this },
-    );
-
-    if (resolved.waf) {
-      this.wafRuleset = new cloudflare.Ruleset(
-        `${name}-waf`,
+      this.cacheRuleset = new cloudflare.Ruleset(
+        `${name}-cache-rules`,
         {
           zoneId,
           kind: "zone",
-          phase: "http_request_firewall_managed",
-          name: "monkeytown managed WAF",
-          description: "Cloudflare managed WAF rules",
-          rules: buildWafRules(hostnames, resolved.wafManagedRulesetIds),
+          phase: "http_request_cache_settings",
+          name: "monkeytown cache rules",
+          description: "Long edge cache for /assets/*, no cache for the SPA shell and /api",
+          rules: buildCacheRules(zone.hostnames, zone.assetsEdgeTtlSeconds),
         },
         { parent: this },
       );
+
+      const rules = this.rateLimitTiers.flatMap((t) => (t.rule ? [t.rule] : []));
+      for (const t of this.rateLimitTiers) {
+        if (t.notExpressible) {
+          void pulumi.log.warn(
+            `the ${t.tier} rate limit (${t.requests} requests per ${t.periodSeconds} s on /api) is not enforced at the edge: ${t.notExpressible}. See README "Rate limits".`,
+            this,
+          );
+        }
+      }
+      if (rules.length > 0) {
+        this.rateLimitRuleset = new cloudflare.Ruleset(
+          `${name}-rate-limit`,
+          {
+            zoneId,
+            kind: "zone",
+            phase: "http_ratelimit",
+            name: "monkeytown rate limiting",
+            description: `Rate limits on /api: ${this.rateLimitTiers
+              .filter((t) => t.rule)
+              .map((t) => t.tier)
+              .join(", ")}`,
+            rules,
+          },
+          { parent: this },
+        );
+      }
+
+      if (zone.waf) {
+        this.wafRuleset = new cloudflare.Ruleset(
+          `${name}-waf`,
+          {
+            zoneId,
+            kind: "zone",
+            phase: "http_request_firewall_managed",
+            name: "monkeytown managed WAF",
+            description: "Cloudflare managed WAF rules",
+            rules: buildWafRules(zone.hostnames, zone.wafManagedRulesetIds),
+          },
+          { parent: this },
+        );
+      }
     }
 
     this.registerOutputs({

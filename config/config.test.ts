@@ -254,7 +254,8 @@ const BAD: readonly BadCase[] = [
 
 describe("parseStackConfig: bad configurations", () => {
   it.each(BAD)("$name", (bad) => {
-    const result = parseStackConfig({ plain: bad.plain, secretKeys: bad.secretKeys ?? [] }, "dev");
+    const stack = bad.stack ?? "dev";
+    const result = parseStackConfig({ plain: bad.plain, secretKeys: bad.secretKeys ?? [] }, stack);
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const problem = result.problems.find((p) => p.key === bad.key);

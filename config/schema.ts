@@ -10,6 +10,12 @@
 import { Platform } from "@pulumi/docker-build/types/enums";
 import { z } from "zod";
 import { resolveAlertThresholds } from "../components/alerts/rules";
+import {
+  CLOUDFLARE_PLANS,
+  PLAN_CAPABILITIES,
+  PLAN_NAMES,
+  type CloudflarePlan,
+} from "../components/edge/plans";
 import { resourceProblems } from "../components/k8s";
 
 /** Kubernetes CPU quantity: `100m`, `0.5`, `2`. */
@@ -411,12 +417,6 @@ export const alertsSchema = z
   })
   .strict();
 
-export const edgeSchema = z
-  .object({
-    /** Manage Cloudflare (DNS, cache, TLS, rate limit, WAF). Needs the secret `monkeytown:cloudflareApiToken`. @default false */
-    enabled: z.boolean().default(false),
-    /** Cloudflare zone id. */
-    zoneId: z
 /** Zone-level edge keys: only the stack with `edge.manageZone` may set them. */
 export const EDGE_ZONE_KEYS = [
   "zoneHostnames",
@@ -429,6 +429,12 @@ export const EDGE_ZONE_KEYS = [
   "userRateLimitKey",
 ] as const;
 
+export const edgeSchema = z
+  .object({
+    /** Put the site behind Cloudflare (a proxied DNS record). Needs the secret `monkeytown:cloudflareApiToken`. @default false */
+    enabled: z.boolean().default(false),
+    /** Cloudflare zone id. */
+    zoneId: z
       .string()
       .regex(/^[a-f0-9]{32}$/, "must be a 32-character Cloudflare zone id")
       .optional(),
@@ -467,24 +473,18 @@ export const EDGE_ZONE_KEYS = [
   })
   .strict()
   .superRefine((e, ctx) => {
+    // Off means off: a stack file's edge settings may stay (a local cluster's override turns the
+    // edge off without touching them).
     if (!e.enabled) return;
     for (const key of ["zoneId", "domain", "origin"] as const) {
       if (e[key] === undefined) {
         ctx.addIssue({
           code: "custom",
           path: [key],
-    // Off means off: a stack file's edge settings may stay (a local cluster's override turns the
-    // edge off without touching them).
           message: `is required when edge.enabled is true`,
         });
       }
     }
-  });
-
-export const githubSchema = z
-  .object({
-    /** Use the GitHub provider (environment secrets). Needs the secret `monkeytown:githubToken`. @default false */
-    enabled: z.boolean().default(false),
     if (!e.manageZone) {
       for (const key of EDGE_ZONE_KEYS) {
         if (e[key] === undefined) continue;
@@ -543,6 +543,12 @@ export const githubSchema = z
         params: { fix: 'set it to false, or edge.plan to "enterprise"' },
       });
     }
+  });
+
+export const githubSchema = z
+  .object({
+    /** Use the GitHub provider (environment secrets). Needs the secret `monkeytown:githubToken`. @default false */
+    enabled: z.boolean().default(false),
     /** Manage branch protection and the environments; exactly one stack (production) should. @default false */
     manageRepository: z.boolean().default(false),
     /** Repository owner. */
@@ -622,12 +628,6 @@ export const stackConfigSchema = z
         message: "needs github.enabled: the environment secrets live in the managed repository",
       });
     }
-    if (c.kubernetes.mode === "render" && c.secrets.delivery === "kubernetes") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["secrets", "delivery"],
-        message:
-          "cannot be kubernetes in render mode: rendered manifests would hold the secrets in plaintext; use external",
     if (c.edge.enabled && c.environment.tls !== "production") {
       ctx.addIssue({
         code: "custom",
@@ -641,6 +641,12 @@ export const stackConfigSchema = z
         },
       });
     }
+    if (c.kubernetes.mode === "render" && c.secrets.delivery === "kubernetes") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["secrets", "delivery"],
+        message:
+          "cannot be kubernetes in render mode: rendered manifests would hold the secrets in plaintext; use external",
       });
     }
   });

@@ -327,13 +327,14 @@ export function compose(loaded: LoadedConfig): StackOutputs {
 
   if (c.edge.enabled) {
     const cf = new cloudflare.Provider("cloudflare", { apiToken: secrets.cloudflareApiToken });
+    // Every stack behind the edge owns its DNS record; the zone's settings and rulesets belong to
+    // the one stack with edge.manageZone, whose rules cover every hostname in edge.zoneHostnames.
     new Edge(
       "edge",
       {
         zoneId: c.edge.zoneId!,
         records: [{ hostname: c.edge.domain!, target: c.edge.origin!, type: "CNAME" }],
-        apiRateLimitRequests: c.edge.apiRateLimitPerMinute,
-        waf: c.edge.waf,
+        zone: c.edge.manageZone ? edgeZoneArgs(c.edge) : undefined,
       },
       { provider: cf, protect },
     );

@@ -139,9 +139,11 @@ describe("staging stack", () => {
     });
     expect(h.one(DEPLOYMENT, "api-deployment").inputs.spec.replicas).toBe(1);
     expect(containerOf(h.one(DEPLOYMENT, "api-deployment")).readinessProbe.periodSeconds).toBe(30);
+    // The matrix says "Staging" TLS, but staging sits behind Cloudflare's strict SSL, which refuses
+    // Let's Encrypt's staging CA (526): its origin certificate comes from the trusted CA.
     const ingress = h.one("kubernetes:networking.k8s.io/v1:Ingress", "web-ingress");
     expect(ingress.inputs.metadata.annotations["cert-manager.io/cluster-issuer"]).toBe(
-      "letsencrypt-staging",
+      "letsencrypt-production",
     );
 
     const appSecret = h.one("kubernetes:core/v1:Secret", "app-secrets-secret");
@@ -153,8 +155,10 @@ describe("staging stack", () => {
     expect(ghSecrets.map((s) => [s.inputs.environment, s.inputs.secretName])).toEqual([
       ["staging", "JWT_SECRET"],
     ]);
-    expect(h.byType("cloudflare:index/dnsRecord:DnsRecord")).toHaveLength(1);
-    expect(h.resources.some((r) => r.name.includes("waf"))).toBe(false);
+    // Staging shares production's zone: its record only, nothing zone-wide.
+    expect(
+      h.resources.filter((r) => r.type.startsWith("cloudflare:index/")).map((r) => r.type),
+    ).toEqual(["cloudflare:index/dnsRecord:DnsRecord"]);
     // Staging does not own the repository's settings: production does.
     expect(h.byType("github:index/branchProtection:BranchProtection")).toHaveLength(0);
   });
@@ -304,6 +308,46 @@ describe("run as the engine does (inside the root Stack)", () => {
       appSecretName: "monkeytown-app",
     });
     expect(outputs).not.toHaveProperty("apiActiveColor");
+  });
+});
+
+describe("the edge across the stacks that share the zone monkeytown.app", () => {
+  it("one stack owns each zone-level object; its rules cover every stack's hostname; TLS is trusted end to end", async () => {
+    const zoneObjects: string[] = [];
+    const hostnames: string[] = [];
+    let hostExpressions: string[] = [];
+    for (const stack of ["dev", "staging", "production"]) {
+      const { h } = await runStack(stack);
+      for (const r of h.byType("cloudflare:index/zoneSetting:ZoneSetting")) {
+        zoneObjects.push(`${r.inputs.zoneId} setting ${r.inputs.settingId} (${stack})`);
+        if (r.inputs.settingId === "ssl") expect(r.inputs.value).toBe("strict");
+      }
+      for (const r of h.byType("cloudflare:index/ruleset:Ruleset")) {
+        zoneObjects.push(`${r.inputs.zoneId} ruleset ${r.inputs.phase} (${stack})`);
+        hostExpressions = hostExpressions.concat(
+          (r.inputs.rules as { expression: string }[]).map((rule) => rule.expression),
+        );
+      }
+      const records = h.byType("cloudflare:index/dnsRecord:DnsRecord");
+      hostnames.push(...records.map((r) => String(r.inputs.name)));
+      if (records.length > 0) {
+        // Behind the edge, the origin's certificate is from a CA Cloudflare trusts.
+        const ingress = h.one("kubernetes:networking.k8s.io/v1:Ingress", "web-ingress");
+        expect(ingress.inputs.metadata.annotations["cert-manager.io/cluster-issuer"], stack).toBe(
+          "letsencrypt-production",
+        );
+      }
+    }
+    expect(hostnames.sort()).toEqual(["monkeytown.app", "staging.monkeytown.app"]);
+    // Each (zone, setting) and (zone, phase) once across all stacks: Cloudflare allows no more.
+    const keys = zoneObjects.map((o) => o.replace(/ \(.*\)$/, ""));
+    expect(new Set(keys).size, zoneObjects.join("\n")).toBe(keys.length);
+    expect(zoneObjects.every((o) => o.endsWith("(production)"))).toBe(true);
+    expect(zoneObjects.length).toBe(6); // ssl, always_use_https, min_tls_version; cache, rate limit, WAF
+    // Every rule of the zone covers both sites.
+    for (const expression of hostExpressions) {
+      expect(expression).toContain('http.host in {"monkeytown.app" "staging.monkeytown.app"}');
+    }
   });
 });
 

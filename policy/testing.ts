@@ -10,7 +10,8 @@
  * - resource policies run on every resource with props wrapped in `unknownCheckingProxy`;
  *   `remediate` is reported as `mandatory`, `disabled` skips; an `UnknownValueError` becomes an
  *   advisory "can't run during preview" violation, `notApplicable()` is silent.
- * - stack policies run once over all resources (dependencies and parents resolved by URN).
+ * - stack policies run once over all resources (dependencies and parents resolved by URN), on
+ *   their `outputs` where a test gives them (the engine's AnalyzeStack gets outputs, Analyze inputs).
  * - remediations are not applied (`remediate()` runs them for a single resource).
  *
  * Usage (a stack test under mocks):
@@ -41,6 +42,13 @@ export interface TestResource {
   urn?: string;
   /** Resource inputs, as the program passed them (Outputs resolved). */
   props: Record<string, unknown>;
+  /**
+   * The resource's outputs, when they differ from its inputs: what the provider read back (on a
+   * cluster, the live object with the API server's defaults, `status` and `managedFields`). The
+   * engine hands resource policies the inputs and stack policies the outputs; so does
+   * `evaluatePolicies`. Defaults to `props` (render mode, mocks).
+   */
+  outputs?: Record<string, unknown>;
   /** URN of the parent resource. */
   parent?: string;
   /** URNs this resource depends on. */
@@ -373,7 +381,7 @@ function copyOf<T>(value: T): T {
 function buildStackResources(resources: readonly TestResource[]): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
   const list = resources.map((r) => {
-    const props = unknownCheckingProxy(copyOf(r.props)) as Record<string, unknown>;
+    const props = unknownCheckingProxy(copyOf(r.outputs ?? r.props)) as Record<string, unknown>;
     const pr: PolicyResource = {
       type: r.type,
       props,

@@ -4,6 +4,11 @@ import { hpaFor, stackRule } from "../lib/stack";
  * A workload scaled by a HorizontalPodAutoscaler sets no `spec.replicas`: otherwise every
  * `pulumi up` resets the replica count the HPA chose (pulumi/pulumi#13321), scaling production
  * down mid-traffic.
+ *
+ * Judged on what the program asked for (`replicaIntent`), not on the value on the object: on a
+ * live cluster the API server defaults `spec.replicas` and the HPA then writes it, so the stack
+ * policy's props (outputs) always carry one. There, Pulumi's server-side-apply record tells whether
+ * Pulumi sent it; where no such record exists the rule stays silent rather than guess.
  */
 export function hpaNoFixedReplicas() {
   return stackRule<object>({
@@ -18,7 +23,7 @@ export function hpaNoFixedReplicas() {
     check(view, _config, report) {
       for (const sw of view.workloads) {
         const w = sw.workload;
-        if (!w.replicated || w.replicas === undefined) continue;
+        if (!w.replicated || sw.replicasSet !== true) continue;
         const hpa = hpaFor(view, sw);
         if (!hpa) continue;
         report(

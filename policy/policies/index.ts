@@ -7,9 +7,12 @@ import { disallowHostProcess } from "./disallow-host-process";
 import { disallowProcMount } from "./disallow-proc-mount";
 import { dropAllCapabilities } from "./drop-all-capabilities";
 import { hpaNoFixedReplicas } from "./hpa-no-fixed-replicas";
+import { hpaTargetsWorkload } from "./hpa-targets-workload";
 import { imagePinned } from "./image-pinned";
+import { ingressTargetsService } from "./ingress-targets-service";
 import { minReplicas } from "./min-replicas";
 import { networkPolicyCoverage } from "./network-policy-coverage";
+import { networkPolicyTargetsPods } from "./network-policy-targets-pods";
 import { noHostAccess } from "./no-host-access";
 import { noLoadBalancer } from "./no-load-balancer";
 import { noPlaintextSecrets } from "./no-plaintext-secrets";
@@ -18,6 +21,8 @@ import { noPrivileged } from "./no-privileged";
 import { nonRoot } from "./non-root";
 import { pdbBelowMinReplicas } from "./pdb-below-min-replicas";
 import { pdbForReplicatedWorkloads } from "./pdb-for-replicated-workloads";
+import { pdbTargetsPods } from "./pdb-targets-pods";
+import { podMonitorTargetsPods } from "./pod-monitor-targets-pods";
 import { probesConfigured } from "./probes-configured";
 import { readOnlyRootFilesystem } from "./read-only-root-filesystem";
 import { resourceLimits } from "./resource-limits";
@@ -27,6 +32,8 @@ import { restrictSysctls } from "./restrict-sysctls";
 import { restrictVolumeTypes } from "./restrict-volume-types";
 import { seccompRuntimeDefault } from "./seccomp-runtime-default";
 import { secretDataAsPulumiSecret } from "./secret-data-as-pulumi-secret";
+import { serviceMonitorTargetsService } from "./service-monitor-targets-service";
+import { serviceTargetsPods } from "./service-targets-pods";
 import { waiverValid } from "./waiver-valid";
 import { waiversInEffect } from "./waivers-in-effect";
 
@@ -57,6 +64,14 @@ const rules = [
   networkPolicyCoverage(),
   hpaNoFixedReplicas(),
   pdbBelowMinReplicas(),
+  // Stack-level seams: every selector and by-name reference matches a target.
+  serviceTargetsPods(),
+  serviceMonitorTargetsService(),
+  podMonitorTargetsPods(),
+  pdbTargetsPods(),
+  networkPolicyTargetsPods(),
+  hpaTargetsWorkload(),
+  ingressTargetsService(),
   // Remediation.
   secretDataAsPulumiSecret(),
 ];

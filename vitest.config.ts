@@ -1,12 +1,16 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Two projects, both run by `npm test`:
+ * Three projects, all run by `npm test`:
  * - unit: pure builders, components and stacks under Pulumi mocks, the policy pack, config; fast.
  * - integration: the real engine (test/engine), a real nginx, the images, the workflows with
  *   actionlint; each skips with its reason where the machine lacks what it needs.
+ * - cluster: a stack's shape on a live API server (test/cluster): the global setup finds or starts
+ *   the local cluster (`npm run cluster:up`), or the tests skip with the reason. One file at a time:
+ *   they share the cluster and two cores.
  * `npm run test:unit` runs the first alone.
  */
+const CLUSTER = ["test/cluster/**/*.test.ts"];
 const INTEGRATION = [
   "test/engine/**/*.test.ts",
   "**/*.real.test.ts",
@@ -17,7 +21,7 @@ const INTEGRATION = [
 
 export default defineConfig({
   test: {
-    exclude: ["**/node_modules/**", "bin/**", "rendered/**", ".work/**"],
+    exclude: ["**/node_modules/**", "bin/**", "rendered/**", ".work/**", ".cluster/**"],
     // Pulumi mocks are process-global: every test file gets its own worker and module graph.
     pool: "forks",
     isolate: true,
@@ -28,12 +32,31 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["**/*.test.ts"],
-          exclude: ["**/node_modules/**", "bin/**", "rendered/**", ".work/**", ...INTEGRATION],
+          exclude: [
+            "**/node_modules/**",
+            "bin/**",
+            "rendered/**",
+            ".work/**",
+            ".cluster/**",
+            ...INTEGRATION,
+            ...CLUSTER,
+          ],
         },
       },
       {
         extends: true,
         test: { name: "integration", include: INTEGRATION },
+      },
+      {
+        extends: true,
+        test: {
+          name: "cluster",
+          include: CLUSTER,
+          globalSetup: ["test/cluster/global-setup.ts"],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+        },
       },
     ],
   },

@@ -1,0 +1,202 @@
+/**
+ * The override files and the workspace cluster:deploy runs in: what runs on a cluster is the real
+ * stack file with the override file laid over it, and nothing else.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse, parseAllDocuments } from "yaml";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseStackConfig } from "../config";
+import { clusterRequirements } from "../stacks/preflight";
+import { flattenConfig } from "../test/stack-config";
+import {
+  CLUSTER_STACKS,
+  REPO_ROOT,
+  clusterConfig,
+  clusterKey,
+  overlay,
+  overrideFile,
+  pinnedColours,
+  prepareWorkspace,
+  readConfigMap,
+  stackFile,
+} from "./workspace";
+
+/** Every leaf of a nested map as `path -> value` (arrays are leaves). */
+function leaves(value: unknown, prefix = ""): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      for (const [p, leaf] of leaves(v, prefix ? `${prefix}.${k}` : k)) out.set(p, leaf);
+    }
+  } else {
+    out.set(prefix, value);
+  }
+  return out;
+}
+
+describe("overlay", () => {
+  it("merges objects key by key, replaces scalars and arrays, removes keys set to null", () => {
+    const base = { a: { b: 1, c: [1, 2], d: "x" }, e: true, f: { g: 1 } };
+    expect(overlay(base, { a: { b: 2, c: [3] }, f: null })).toEqual({
+      a: { b: 2, c: [3], d: "x" },
+      e: true,
+    });
+    expect(base).toEqual({ a: { b: 1, c: [1, 2], d: "x" }, e: true, f: { g: 1 } });
+  });
+});
+
+describe.each(CLUSTER_STACKS)("%s on a cluster", (stack) => {
+  const real = leaves(readConfigMap(stackFile(stack)));
+  const override = leaves(readConfigMap(overrideFile(stack)));
+  const shaped = leaves(clusterConfig(stack));
+
+  it("every key the override file does not name is the stack file's own", () => {
+    const changed = [...new Set([...real.keys(), ...shaped.keys()])].filter(
+      (k) => JSON.stringify(real.get(k)) !== JSON.stringify(shaped.get(k)),
+    );
+    // The keys that differ are exactly the override file's leaves (a null leaf removes the key).
+    expect(changed.sort()).toEqual([...override.keys()].sort());
+    for (const [k, v] of override) expect(shaped.get(k)).toEqual(v === null ? undefined : v);
+  });
+
+  it("overrides only what cannot exist here: Cloudflare, GitHub, image builds", () => {
+    expect([...override.keys()].sort()).toEqual([
+      "monkeytown:apiImage",
+      "monkeytown:edge.enabled",
+      "monkeytown:github.enabled",
+      "monkeytown:registry.push",
+      "monkeytown:secrets.githubEnvironment",
+      "monkeytown:webImage",
+    ]);
+    for (const image of ["monkeytown:webImage", "monkeytown:apiImage"]) {
+      expect(override.get(image)).toMatch(
+        /^ghcr\.io\/monkeytown\/monkeytown-(web|api)@sha256:[0-9a-f]{64}$/,
+      );
+    }
+  });
+
+  it("is a valid configuration that needs no unbuildable provider", () => {
+    const parsed = parseStackConfig(
+      {
+        plain: Object.fromEntries(
+          Object.entries(flattenConfig(clusterConfig(stack))).map(([k, v]) => [
+            k.replace(/^monkeytown:/, ""),
+            v,
+          ]),
+        ),
+        secretKeys: ["jwtSecret", "alertWebhookUrl"],
+      },
+      stack,
+    );
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems, null, 2));
+    expect(parsed.config.kubernetes.mode).toBe("cluster");
+    expect(parsed.config.edge.enabled).toBe(false);
+    expect(parsed.config.github.enabled).toBe(false);
+    expect(parsed.config.registry.push).toBe(false);
+  });
+
+  it("the local cluster has what the stack's preflight asks for", () => {
+    const objects = parseAllDocuments(
+      fs.readFileSync(path.join(REPO_ROOT, "cluster", "manifests", "prerequisites.yaml"), "utf8"),
+    ).map((d) => d.toJSON() as { kind: string; metadata: { name: string } });
+    const names = (kind: string) =>
+      objects.filter((o) => o.kind === kind).map((o) => o.metadata.name);
+    const plain = Object.fromEntries(
+      Object.entries(flattenConfig(clusterConfig(stack))).map(([k, v]) => [
+        k.replace(/^monkeytown:/, ""),
+        v,
+      ]),
+    );
+    const parsed = parseStackConfig({ plain, secretKeys: ["jwtSecret", "alertWebhookUrl"] }, stack);
+    if (!parsed.ok) throw new Error("invalid");
+    const kindOf: Record<string, string> = {
+      namespaces: "Namespace",
+      ingressclasses: "IngressClass",
+      clusterissuers: "ClusterIssuer",
+    };
+    const objectChecks = clusterRequirements(parsed.config, stack).filter(
+      (r) => r.check.kind === "object",
+    );
+    expect(objectChecks.map((r) => r.path)).toContain(
+      `/apis/cert-manager.io/v1/clusterissuers/letsencrypt-${parsed.config.environment.tls}`,
+    );
+    for (const r of objectChecks) {
+      const [, plural, name] = /\/([a-z]+)\/([^/]+)$/.exec(r.path)!;
+      expect(names(kindOf[plural]), r.path).toContain(name);
+    }
+  });
+});
+
+describe("prepareWorkspace", () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "monkeytown-workspace-"));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("writes the project file pointing at the repository and the overlaid stack file", () => {
+    const ws = prepareWorkspace("production", root);
+    const project = parse(fs.readFileSync(path.join(ws.dir, "Pulumi.yaml"), "utf8")) as {
+      name: string;
+      main: string;
+    };
+    expect(project.name).toBe("monkeytown");
+    expect(path.resolve(ws.dir, project.main)).toBe(REPO_ROOT);
+    const doc = parse(fs.readFileSync(ws.stackFile, "utf8")) as { config: unknown };
+    expect(doc.config).toEqual(clusterConfig("production"));
+    expect(Object.keys(ws.missingSecrets).sort()).toEqual([
+      "monkeytown:alertWebhookUrl",
+      "monkeytown:jwtSecret",
+    ]);
+  });
+
+  it("keeps the salt and the secure values an earlier run set", () => {
+    const first = prepareWorkspace("staging", root);
+    const doc = parse(fs.readFileSync(first.stackFile, "utf8")) as Record<string, unknown>;
+    const config = doc.config as Record<string, unknown>;
+    config["monkeytown:jwtSecret"] = { secure: "v1:abc" };
+    fs.writeFileSync(first.stackFile, JSON.stringify({ encryptionsalt: "v1:salt", config }));
+    const again = prepareWorkspace("staging", root);
+    const redone = parse(fs.readFileSync(again.stackFile, "utf8")) as Record<string, unknown>;
+    expect(redone.encryptionsalt).toBe("v1:salt");
+    expect((redone.config as Record<string, unknown>)["monkeytown:jwtSecret"]).toEqual({
+      secure: "v1:abc",
+    });
+    expect(Object.keys(again.missingSecrets)).toEqual(["monkeytown:alertWebhookUrl"]);
+  });
+});
+
+describe("pinnedColours", () => {
+  it("keeps both colours at what runs, from the stack outputs", () => {
+    expect(
+      pinnedColours({
+        apiActiveColor: "green",
+        apiColorImages: { blue: "ghcr.io/o/api@sha256:aa", green: "ghcr.io/o/api@sha256:bb" },
+      }),
+    ).toEqual({
+      "monkeytown:api.activeColor": "green",
+      "monkeytown:api.blueImage": "ghcr.io/o/api@sha256:aa",
+      "monkeytown:api.greenImage": "ghcr.io/o/api@sha256:bb",
+    });
+  });
+  it("pins nothing for a rolling or never-deployed stack", () => {
+    expect(pinnedColours({})).toEqual({});
+    expect(pinnedColours({ apiActiveColor: "blue" })).toEqual({});
+  });
+});
+
+describe("clusterKey", () => {
+  const kubeconfig = (server: string, ca: string) => `
+apiVersion: v1
+kind: Config
+clusters: [{ name: c, cluster: { server: "${server}", certificate-authority-data: "${ca}" } }]
+contexts: [{ name: ctx, context: { cluster: c, user: u } }]
+current-context: ctx
+`;
+  it("differs per server and per CA, and is stable", () => {
+    const a = clusterKey(kubeconfig("https://127.0.0.1:16443", "AAA"));
+    expect(a).toBe(clusterKey(kubeconfig("https://127.0.0.1:16443", "AAA")));
+    expect(a).not.toBe(clusterKey(kubeconfig("https://127.0.0.1:16443", "BBB")));
+    expect(a).not.toBe(clusterKey(kubeconfig("https://127.0.0.1:6443", "AAA")));
+    expect(a).toMatch(/^ctx-[0-9a-f]{10}$/);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * GitHub's `ci.yml` runs the live-cluster tests against kind, prepared the way the local cluster is
+ * (cluster/attach.sh). What the job must do, read from the workflow itself (actionlint and the
+ * pinning checks in test/workflows.test.ts cover its syntax and actions).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(__dirname, "..");
+type Step = {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, string>;
+};
+const ci = parse(fs.readFileSync(path.join(ROOT, ".github", "workflows", "ci.yml"), "utf8")) as {
+  jobs: Record<string, { steps: Step[]; permissions?: Record<string, string> }>;
+};
+const job = ci.jobs.cluster;
+const runs = job.steps.map((s) => s.run ?? "").join("\n");
+const indexOf = (re: RegExp) => job.steps.findIndex((s) => re.test(s.run ?? ""));
+
+describe("ci.yml: the cluster job", () => {
+  it("reads the repository only", () => {
+    expect(job.permissions).toEqual({ contents: "read" });
+  });
+
+  it("installs the Kubernetes provider at the toolchain's pin, and the toolchain check accepts it", () => {
+    expect(runs).toMatch(/pulumi plugin install resource kubernetes "v\$version"/);
+    expect(runs).toContain("K8S_VERSION=");
+    expect(indexOf(/pulumi-toolchain\.sh --check/)).toBeGreaterThan(-1);
+  });
+
+  it("starts kind from its Go module at a pinned version, then prepares it like the local cluster", () => {
+    expect(runs).toMatch(/go install sigs\.k8s\.io\/kind@v\d+\.\d+\.\d+/);
+    const kind = indexOf(/kind" create cluster/);
+    const attach = indexOf(/bash cluster\/attach\.sh/);
+    const tests = indexOf(/npm run test:cluster/);
+    expect(kind).toBeGreaterThan(-1);
+    expect(attach).toBeGreaterThan(kind);
+    expect(tests).toBeGreaterThan(attach);
+    expect(job.steps[tests].run).toContain('MONKEYTOWN_CLUSTER_KUBECONFIG="$HOME/.kube/config"');
+  });
+
+  it("stops what it started even when the tests fail", () => {
+    const down = job.steps.find((s) => /cluster\/down\.sh/.test(s.run ?? ""));
+    expect(down?.if).toBe("always()");
+    expect(fs.statSync(path.join(ROOT, "cluster", "attach.sh")).mode & 0o111).not.toBe(0);
+  });
+});

@@ -1,8 +1,8 @@
 // Wrapper module: builds the Kubernetes control-plane binaries (and kubelet/kube-proxy for the
 // optional real node) from k8s.io/kubernetes at a pinned version, offline, from the Go module proxy.
 // The staging modules that k8s.io/kubernetes requires at v0.0.0 are replaced by their published
-// v0.37.x releases (the module zip does not contain ./staging). Regenerate the replace block with
-// cluster/build/build.sh --print-k8s-replaces after changing the version.
+// v0.37.x releases (the module zip does not contain ./staging). After changing the version, derive
+// the replace block from the `v0.0.0` lines of k8s.io/kubernetes' own go.mod, then `go mod tidy`.
 module monkeytown.local/cluster/kubernetes
 
 go 1.26.0

@@ -192,6 +192,13 @@ describe("docker/api", () => {
     expect(file).toMatch(/^RUN npm ci --omit=dev /m);
     expect(file).toMatch(/^USER 1001:1001$/m);
     expect(file).toMatch(/^HEALTHCHECK .*\n.*\/health/m);
+    // Graceful shutdown (src/server.js): a delay for the endpoint to go, then the drain, together
+    // within a pod's default terminationGracePeriodSeconds (30 s) so the kubelet never SIGKILLs it.
+    const env = /^ENV (.*)$/m.exec(file)?.[1] ?? "";
+    const delay = Number(/\bSHUTDOWN_DELAY_SECONDS=(\d+)/.exec(env)?.[1]);
+    const timeout = Number(/\bSHUTDOWN_TIMEOUT_SECONDS=(\d+)/.exec(env)?.[1]);
+    expect(delay).toBeGreaterThanOrEqual(1);
+    expect(delay + timeout).toBeLessThan(30);
     const lock = JSON.parse(read("api/package-lock.json")) as {
       packages: Record<string, { name?: string }>;
     };

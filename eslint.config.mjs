@@ -44,4 +44,9 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The workflow helpers are plain CommonJS that node (and actions/github-script) run without a build.
+    files: [".github/scripts/**/*.cjs"],
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
 );

@@ -6,6 +6,9 @@
 #   staging, production   when a kubeconfig, the stack's passphrase and its providers are available;
 #                         otherwise reported as skipped, with the reason
 # Exits 1 when any preview fails (a mandatory policy violation is named as such), 0 otherwise.
+# At the end it prints, per previewed stack, the markdown table of policy findings the pull-request
+# comment carries (.github/scripts/policy-report.cjs over the engine's --event-log), or the error's
+# own text; under GitHub Actions the same goes to $GITHUB_STEP_SUMMARY.
 #
 # Environment:
 #   PULUMI_BACKEND_URL        state backend (default: file://$PWD/.pulumi-state, git-ignored)
@@ -95,26 +98,47 @@ for stack in "${stacks[@]}"; do
 
   say "pulumi preview --stack $stack with policy/ and $policy_config"
   log="$logs/$stack.log"
+  events="$logs/$stack.events.jsonl"
   set +e
   (
     export PULUMI_CONFIG_PASSPHRASE="$passphrase"
+    # --event-log (the engine's events, one JSON object a line) is a debug command of the CLI.
+    export PULUMI_DEBUG_COMMANDS=true
     pulumi stack select --create "$stack" --secrets-provider passphrase --non-interactive &&
       pulumi preview --stack "$stack" --non-interactive \
-        --policy-pack policy --policy-pack-config "policy/config/${stack}.json"
+        --policy-pack policy --policy-pack-config "policy/config/${stack}.json" \
+        --event-log "$events"
   ) 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   set -e
+  outcome=success
+  [ "$rc" -eq 0 ] || outcome=failure
+  violations=0
+  [ -f "$events" ] && violations="$(grep -c '"enforcementLevel":"mandatory"' "$events" || true)"
   if [ "$rc" -eq 0 ]; then
     results+=("$stack: passed")
-  elif grep -q '\[mandatory\]' "$log"; then
-    violations="$(grep -c '\[mandatory\]' "$log")"
+  elif [ "$violations" -gt 0 ]; then
     results+=("$stack: FAILED, $violations mandatory policy violation(s)")
     failed=1
   else
     results+=("$stack: FAILED (preview error, see above)")
     failed=1
   fi
+  {
+    printf '### %s\n\n' "$stack"
+    node .github/scripts/policy-report.cjs --stack "$stack" --outcome "$outcome" \
+      --events "$events" --log "$log"
+    printf '\n'
+  } >>"$logs/report.md"
 done
+
+if [ -s "$logs/report.md" ]; then
+  say "policy findings"
+  cat "$logs/report.md"
+  if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+    cat "$logs/report.md" >>"$GITHUB_STEP_SUMMARY"
+  fi
+fi
 rm -rf "$logs"
 
 say "summary"

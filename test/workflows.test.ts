@@ -10,6 +10,7 @@
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -17,8 +18,10 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { REQUIRED_CHECKS, REQUIRED_CHECK_CONTEXTS } from "../components/repository/checks";
 import * as driftIssue from "../.github/scripts/drift-issue.cjs";
+import * as report from "../.github/scripts/policy-report.cjs";
 import * as prComment from "../.github/scripts/pr-comment.cjs";
 import * as pruneImages from "../.github/scripts/prune-images.cjs";
+import type { RecoveryPlan } from "../config/recovery";
 
 const ROOT = path.resolve(__dirname, "..");
 const WORKFLOWS_DIR = path.join(ROOT, ".github", "workflows");
@@ -266,16 +269,27 @@ describe("the policy pack and its per-stack config", () => {
   };
 
   it("every pulumi preview and up runs the pack with the stack's policy config", () => {
-    const steps = [...pulumiSteps("preview"), ...pulumiSteps("up")];
-    expect(steps.map((s) => `${s.file}:${String(s.step.with?.command)}`).sort()).toEqual([
+    const steps = pulumiSteps("up");
+    expect(steps.map((s) => `${s.file}:${String(s.step.with?.command)}`)).toEqual([
       "deploy-stack.yml:up",
-      "preview.yml:preview",
     ]);
     for (const { file, step } of steps) {
       expect(step.with?.["stack-name"], file).toBe(stackExpr[file]);
       expect(step.with?.policyPacks, file).toBe("policy");
       expect(step.with?.policyPackConfigs, file).toBe(`policy/config/${stackExpr[file]}.json`);
     }
+    // The PR gate runs the CLI itself (pulumi/actions cannot keep the engine's events).
+    expect(pulumiSteps("preview")).toEqual([]);
+    const previews = allSteps().filter(({ step }) => /pulumi preview\b/.test(step.run ?? ""));
+    expect(previews.map((p) => `${p.file}:${p.jobId}`).sort()).toEqual([
+      "drift.yml:drift",
+      "preview.yml:preview",
+    ]);
+    const gate = previews.find((p) => p.file === "preview.yml")!.step.run!;
+    expect(gate).toContain('pulumi preview --stack "$STACK"');
+    expect(gate).toContain(
+      '--policy-pack policy --policy-pack-config "policy/config/${STACK}.json"',
+    );
   });
 
   it("the scripts that run the engine outside pulumi/actions pass the same pack and config", () => {
@@ -311,47 +325,189 @@ describe("the policy pack and its per-stack config", () => {
 describe("the preview comment is one per stack, edited in place", () => {
   const preview = job("preview.yml", "preview");
   const steps = preview.steps ?? [];
-  const pulumi = steps.find((s) => s.uses?.startsWith(`${PULUMI_ACTION}@`));
+  const engine = steps.find((s) => s.id === "preview")!;
+  const [summary, comment, fail] = steps.slice(steps.indexOf(engine) + 1);
+  const RAN =
+    "${{ !cancelled() && (steps.preview.outcome == 'success' || steps.preview.outcome == 'failure') }}";
 
-  it("pulumi/actions comments on the pull request and edits its earlier comment", () => {
-    expect(pulumi?.with?.["comment-on-pr"]).toBe(true);
-    expect(pulumi?.with?.["edit-pr-comment"]).toBe(true);
+  it("the preview keeps the engine's events and its output in files, and does not stop the job", () => {
+    expect(engine["continue-on-error"]).toBe(true);
+    expect(engine.env?.PULUMI_DEBUG_COMMANDS).toBe("true"); // the CLI hides --event-log without it
+    expect(engine.run).toContain("set -o pipefail");
+    expect(engine.run).toContain('--event-log "$RUNNER_TEMP/preview-events.jsonl"');
+    expect(engine.run).toContain("--color never");
+    expect(engine.run).toMatch(/2>&1 \| tee "\$RUNNER_TEMP\/preview\.log"\s*$/);
   });
 
-  it("a failed preview writes into the same comment, then fails the check", () => {
-    expect(pulumi?.id).toBe("preview");
-    expect(pulumi?.["continue-on-error"]).toBe(true);
-    const [report, fail] = steps.slice(steps.indexOf(pulumi!) + 1);
-    expect(report.if).toBe("steps.preview.outcome == 'failure'");
-    expect(report.with?.script).toContain("reportFailedPreview");
+  it("every preview, passed or failed, writes the job summary and the comment; a failed one then fails the check", () => {
+    expect(steps.slice(steps.indexOf(engine) + 1)).toHaveLength(3);
+    for (const step of [summary, comment]) {
+      expect(step.if, step.name).toBe(RAN);
+      expect(step.env?.OUTCOME, step.name).toBe("${{ steps.preview.outcome }}");
+    }
+    expect(summary.run).toContain('>> "$GITHUB_STEP_SUMMARY"');
+    expect(comment.uses).toMatch(/^actions\/github-script@/);
+    expect(comment.with?.script).toContain("comment.reportPreview(");
     expect(fail.if).toBe("steps.preview.outcome == 'failure'");
     expect(fail.run).toMatch(/exit 1\s*$/);
+    expect(preview.env?.HEAD_SHA).toBe("${{ github.event.pull_request.head.sha }}");
   });
 
-  it("the failure comment carries the heading and summary pulumi/actions looks for", () => {
-    const body = prComment.failureBody({
+  /** A RUNNER_TEMP holding the recorded preview of the insecure fixture, as the preview step leaves it. */
+  function runnerTemp(recordingName = "insecure"): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-temp-"));
+    const recorded = path.join(ROOT, "test", "fixtures", "engine-output", recordingName);
+    fs.copyFileSync(`${recorded}.events.jsonl`, path.join(dir, "preview-events.jsonl"));
+    fs.copyFileSync(`${recorded}.output.txt`, path.join(dir, "preview.log"));
+    return dir;
+  }
+
+  it("the summary step's script appends the findings table to the job summary", async () => {
+    const temp = runnerTemp();
+    try {
+      const file = path.join(temp, "summary.md");
+      fs.writeFileSync(file, "earlier step\n");
+      const r = await new Promise<RunResult>((resolve) =>
+        execFile(
+          "bash",
+          ["-e", "-c", summary.run!],
+          {
+            cwd: ROOT,
+            env: {
+              ...process.env,
+              RUNNER_TEMP: temp,
+              GITHUB_STEP_SUMMARY: file,
+              STACK: "staging",
+              OUTCOME: "failure",
+              HEAD_SHA: "0123456789abcdef",
+            },
+          },
+          (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+        ),
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const written = fs.readFileSync(file, "utf8");
+      expect(
+        written.startsWith(
+          "earlier step\n:x: **The preview of `staging` failed** at 0123456789abcdef: 9 mandatory policy violations.",
+        ),
+      ).toBe(true);
+      expect(written).toContain("**Policy findings:** 9 mandatory, 16 advisory");
+      expect(written).toContain(
+        "| **mandatory**<br>critical | `non-root` | `web`<br>`kubernetes:apps/v1:Deployment` |",
+      );
+    } finally {
+      fs.rmSync(temp, { recursive: true, force: true });
+    }
+  });
+
+  it("the comment step's script creates the stack's comment once, then edits it in place", async () => {
+    const temp = runnerTemp();
+    const calls: string[] = [];
+    const stored: { id: number; body: string }[] = [
+      { id: 5, body: "a reviewer's comment" },
+      {
+        id: 6,
+        body: `${prComment.heading("monkeytown", "production")}\n\n<details>\n${prComment.SUMMARY}\n</details>`,
+      },
+    ];
+    const github = {
+      paginate: async () => stored,
+      rest: {
+        issues: {
+          listComments: () => undefined,
+          createComment: async (a: { issue_number: number; body: string }) => {
+            calls.push(`create on #${a.issue_number}`);
+            stored.push({ id: 7, body: a.body });
+            return { data: { id: 7 } };
+          },
+          updateComment: async (a: { comment_id: number; body: string }) => {
+            calls.push(`update ${a.comment_id}`);
+            stored.find((c) => c.id === a.comment_id)!.body = a.body;
+          },
+        },
+      },
+    };
+    const context = {
+      repo: { owner: "monkeytown", repo: "monkeytown" },
+      issue: { number: 42 },
+      serverUrl: "https://github.com",
+      runId: 99,
+      sha: "merge-sha",
+      payload: { pull_request: { head: { sha: "0123456789abcdef" } } },
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      GITHUB_WORKSPACE: ROOT,
+      RUNNER_TEMP: temp,
+      STACK: "staging",
+      OUTCOME: "failure",
+    });
+    try {
+      const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (
+        ...args: string[]
+      ) => (...a: unknown[]) => Promise<void>;
+      const script = new AsyncFunction(
+        "require",
+        "github",
+        "context",
+        String(comment.with?.script),
+      );
+      const req = createRequire(__filename);
+      await script(req, github, context);
+      await script(req, github, context);
+    } finally {
+      process.env = saved;
+      fs.rmSync(temp, { recursive: true, force: true });
+    }
+    expect(calls).toEqual(["create on #42", "update 7"]);
+    const body = stored.find((c) => c.id === 7)!.body;
+    expect(
+      body.startsWith(
+        "#### :tropical_drink: `preview` on monkeytown/staging\n\n:x: **The preview of `staging` failed** at 0123456789abcdef: 9 mandatory policy violations.",
+      ),
+    ).toBe(true);
+    expect(body).toContain("| **mandatory**<br>critical | `non-root` |");
+    expect(body).toContain(
+      "The preview's output (full log: https://github.com/monkeytown/monkeytown/actions/runs/99):",
+    );
+    expect(body.length).toBeLessThanOrEqual(65536);
+    expect(prComment.findStackComment(stored, "monkeytown", "staging")?.id).toBe(7);
+    // production's earlier comment (written by pulumi/actions) is its own, untouched
+    expect(stored.find((c) => c.id === 6)!.body).not.toContain("staging");
+  });
+
+  it("the comment carries the heading and the fold it is found by", () => {
+    const preview = report.readPreview({
+      events: "",
+      log: "",
+      outcome: "success",
+      stack: "staging",
+    });
+    const body = prComment.commentBody({
       project: "monkeytown",
       stack: "staging",
+      preview,
       runUrl: "https://x/run/1",
       sha: "abc",
     });
-    expect(body.startsWith("#### :tropical_drink: `preview` on monkeytown/staging")).toBe(true);
+    expect(body.startsWith("#### :tropical_drink: `preview` on monkeytown/staging\n")).toBe(true);
     expect(body).toContain(prComment.SUMMARY);
     expect(prComment.SUMMARY).toBe("<summary>Pulumi report</summary>");
   });
 
   it("finds the comment of its own stack and no other", () => {
+    const bodyOf = (stack: string) =>
+      prComment.commentBody({
+        project: "monkeytown",
+        stack,
+        preview: report.readPreview({ events: "", outcome: "failure", stack }),
+        runUrl: "u",
+        sha: "s",
+      });
     const comments = [
       { id: 1, body: "an unrelated comment" },
-      {
-        id: 2,
-        body: prComment.failureBody({
-          project: "monkeytown",
-          stack: "production",
-          runUrl: "u",
-          sha: "s",
-        }),
-      },
+      { id: 2, body: bodyOf("production") },
       {
         id: 3,
         body: `${prComment.heading("monkeytown", "staging")}\n\n<details>\n${prComment.SUMMARY}\n<pre>ok</pre>`,
@@ -663,7 +819,9 @@ describe("secrets", () => {
     for (const { file, step } of fedSteps) {
       const runsPulumi =
         step.uses?.startsWith(`${PULUMI_ACTION}@`) ||
-        /pulumi preview|scripts\/(rollback|health-check|blue-green)\.sh|require-env\.sh/.test(step.run ?? "");
+        /pulumi preview|scripts\/(rollback|health-check|blue-green)\.sh|require-env\.sh/.test(
+          step.run ?? "",
+        );
       expect(runsPulumi, `${file}: ${step.name}`).toBe(true);
     }
   });
@@ -909,6 +1067,177 @@ describe("scripts/health-check.sh", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("-> no answer after 2 attempts");
     expect((await runScript("scripts/health-check.sh", [])).code).toBe(2);
+  });
+});
+
+describe("scripts/health-check.sh keeps to the stack's budget (seed §9.1: rolled back within 1 minute)", () => {
+  /** A server that accepts connections and never answers: a hung release. */
+  async function hangingServer(): Promise<{ url: string; close: () => Promise<void> }> {
+    const sockets = new Set<import("node:net").Socket>();
+    const server = http.createServer(() => undefined);
+    server.on("connection", (s) => sockets.add(s));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () =>
+        new Promise((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  it("gives up on endpoints that never answer when the budget runs out, whatever the per-request timeout", async () => {
+    const server = await hangingServer();
+    try {
+      const started = Date.now();
+      const r = await runScript("scripts/health-check.sh", ["--url", server.url], {
+        HEALTH_BUDGET: "3",
+        HEALTH_TIMEOUT: "10",
+        HEALTH_INTERVAL: "1",
+      });
+      const seconds = (Date.now() - started) / 1000;
+      expect(r.code).toBe(1);
+      expect(seconds).toBeGreaterThanOrEqual(3);
+      expect(seconds).toBeLessThan(4.5);
+      expect(r.stderr).toContain(`FAIL ${server.url}/health -> no answer`);
+      expect(r.stderr).toMatch(/\(3\.\d+s of the 3s budget\)/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("takes the budget from the stack's `recovery` output, which the program derives", async () => {
+    const server = await hangingServer();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
+    // The output's shape is the program's (typed): a renamed field fails to compile here.
+    const recovery: Pick<RecoveryPlan, "healthCheck"> = {
+      healthCheck: {
+        healthCheckBudgetSeconds: 2,
+        healthCheckIntervalSeconds: 1,
+        healthCheckTimeoutSeconds: 1,
+        updateSeconds: 20,
+        rolloutSeconds: 7,
+        worstCaseSeconds: 29,
+      },
+    };
+    fs.writeFileSync(path.join(dir, "recovery.json"), JSON.stringify(recovery));
+    fs.writeFileSync(
+      path.join(dir, "pulumi"),
+      [
+        "#!/bin/sh",
+        'case "$1 $2 $3" in',
+        `  "stack output webUrl") echo "${server.url}" ;;`,
+        `  "stack output apiUrl") echo "${server.url}/api/v1" ;;`,
+        `  "stack output recovery") cat "${dir}/recovery.json" ;;`,
+        "  *) exit 1 ;;",
+        "esac",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    try {
+      const started = Date.now();
+      const r = await runScript("scripts/health-check.sh", ["staging"], {
+        PATH: `${dir}:${process.env.PATH}`,
+      });
+      const seconds = (Date.now() - started) / 1000;
+      expect(r.stdout).toContain(
+        "health-check: budget 2s, every 1s, 1s per request (the stack's recovery plan)",
+      );
+      expect(r.code).toBe(1);
+      expect(seconds).toBeGreaterThanOrEqual(2);
+      expect(seconds).toBeLessThan(3.5);
+      expect(r.stderr.match(/FAIL /g)).toHaveLength(4);
+    } finally {
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("scripts/preview-all.sh prints the findings table (against a fake pulumi)", () => {
+  /** A `pulumi` whose preview replays a recording: its event log to --event-log, its output, its exit. */
+  function replayingPulumi(recordingName: string): { dir: string; calls: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-preview-"));
+    const recorded = path.join(ROOT, "test", "fixtures", "engine-output", recordingName);
+    const failed = fs.readFileSync(`${recorded}.outcome`, "utf8").trim() !== "success";
+    const calls = path.join(dir, "calls.log");
+    fs.writeFileSync(
+      path.join(dir, "pulumi"),
+      [
+        "#!/bin/sh",
+        `echo "PULUMI_DEBUG_COMMANDS=$PULUMI_DEBUG_COMMANDS $*" >> "${calls}"`,
+        'case "$1" in',
+        "  version) echo v3.259.0 ;;",
+        "  preview)",
+        "    while [ $# -gt 0 ]; do",
+        `      if [ "$1" = --event-log ]; then cp "${recorded}.events.jsonl" "$2"; fi`,
+        "      shift",
+        "    done",
+        `    cat "${recorded}.output.txt"`,
+        `    exit ${failed ? 1 : 0} ;;`,
+        "esac",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    return { dir, calls };
+  }
+
+  it("a failed stack: the summary names its mandatory violations, the table goes to stdout and the job summary", async () => {
+    const fake = replayingPulumi("insecure");
+    const summary = path.join(fake.dir, "summary.md");
+    try {
+      const r = await runScript("scripts/preview-all.sh", [], {
+        PATH: `${fake.dir}:${process.env.PATH}`,
+        PULUMI_TOOLCHAIN_CACHE: path.join(fake.dir, "no-toolchain"), // not ready: the workflow's CLI
+        GITHUB_ACTIONS: "true",
+        GITHUB_STEP_SUMMARY: summary,
+        PREVIEW_STACKS: "dev",
+        PULUMI_BACKEND_URL: `file://${path.join(fake.dir, "state")}`,
+      });
+      expect(r.code, r.stderr).toBe(1);
+      expect(fs.readFileSync(fake.calls, "utf8")).toMatch(
+        /^PULUMI_DEBUG_COMMANDS=true preview --stack dev --non-interactive --policy-pack policy --policy-pack-config policy\/config\/dev\.json --event-log \S+\/dev\.events\.jsonl$/m,
+      );
+      const table = r.stdout.slice(r.stdout.indexOf("### dev\n"));
+      expect(table).toContain(
+        "### dev\n\n:x: **The preview of `dev` failed**: 9 mandatory policy violations.",
+      );
+      expect(table).toContain("**Policy findings:** 9 mandatory, 16 advisory");
+      expect(table).toContain(
+        "| **mandatory**<br>critical | `non-root` | `web`<br>`kubernetes:apps/v1:Deployment` |",
+      );
+      expect(r.stdout).toContain("preview-all:   dev: FAILED, 9 mandatory policy violation(s)");
+      const written = fs.readFileSync(summary, "utf8");
+      expect(written.startsWith("### dev\n\n:x: **The preview of `dev` failed**")).toBe(true);
+      expect(written).toContain("**Policy findings:** 9 mandatory, 16 advisory");
+    } finally {
+      fs.rmSync(fake.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a config error: the error's own text, and the stack counts as a preview error", async () => {
+    const fake = replayingPulumi("config-error");
+    try {
+      const r = await runScript("scripts/preview-all.sh", [], {
+        PATH: `${fake.dir}:${process.env.PATH}`,
+        PULUMI_TOOLCHAIN_CACHE: path.join(fake.dir, "no-toolchain"),
+        GITHUB_ACTIONS: "true",
+        GITHUB_STEP_SUMMARY: "",
+        PREVIEW_STACKS: "dev",
+        PULUMI_BACKEND_URL: `file://${path.join(fake.dir, "state")}`,
+      });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(
+        '```text\nInvalid configuration in Pulumi.dev.yaml (stack "dev"): 2 problems; nothing was created.\n',
+      );
+      expect(r.stdout).toContain("preview-all:   dev: FAILED (preview error, see above)");
+    } finally {
+      fs.rmSync(fake.dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -1396,6 +1725,7 @@ describe("linters", () => {
   const scripts = [
     "scripts/ci/install-actionlint.sh",
     "scripts/preview-all.sh",
+    "test/fixtures/engine-output/record.sh",
     "scripts/health-check.sh",
     "scripts/rollback.sh",
     "scripts/blue-green.sh",

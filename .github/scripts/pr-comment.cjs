@@ -1,16 +1,18 @@
 // The preview comment of one stack on a pull request, kept in one place and edited in place.
 //
-// pulumi/actions (v7.0.0, src/libs/pr.ts) writes its comment with the heading
-// "#### :tropical_drink: `preview` on <project>/<stack>" and a "<summary>Pulumi report</summary>"; with
-// `edit-pr-comment: true` it edits the comment that starts with that heading and holds that summary.
-// When a preview fails (a mandatory policy, or an error) the action writes no comment at all, so
-// preview.yml calls reportFailedPreview, which writes the failure into that same comment; the next
-// passing preview turns it back into the action's report.
+// preview.yml runs `pulumi preview --event-log` itself (pulumi/actions cannot keep the engine's events)
+// and calls reportPreview after every preview, passed or failed: the comment is the policy findings
+// table of policy-report.cjs, or the error's own text when the preview failed for another reason,
+// with the preview's output folded below. It keeps the heading and fold pulumi/actions (v7.0.0,
+// src/libs/pr.ts) gave its comments, "#### :tropical_drink: `preview` on <project>/<stack>" and
+// "<summary>Pulumi report</summary>", so a comment written before this change is edited, not doubled.
 "use strict";
 
-const SUMMARY = "<summary>Pulumi report</summary>";
+const report = require("./policy-report.cjs");
 
-/** The heading pulumi/actions gives the comment of `preview` on project/stack. */
+const SUMMARY = report.LOG_SUMMARY;
+
+/** The heading of the comment of `preview` on project/stack. */
 function heading(project, stack) {
   return `#### :tropical_drink: \`preview\` on ${project}/${stack}`;
 }
@@ -30,29 +32,20 @@ function findStackComment(comments, project, stack) {
   );
 }
 
-/** The body written when the preview of project/stack failed. */
-function failureBody({ project, stack, runUrl, sha }) {
-  return [
-    heading(project, stack),
-    "",
-    `:x: **The preview of \`${stack}\` failed** at ${sha}: a mandatory policy is violated or the`,
-    "preview itself failed. This pull request cannot merge until it passes.",
-    "",
-    "<details>",
-    SUMMARY,
-    "",
-    `The preview's log names each violation (\`[mandatory]\` lines) or the error: ${runUrl}`,
-    "",
-    "How to read and fix policy violations, and how waivers work: `docs/runbook.md` and `policy/README.md`.",
-    "</details>",
-  ].join("\n");
+/** The comment of project/stack for a preview: heading, then the report, within GitHub's limit. */
+function commentBody({ project, stack, preview, runUrl, sha }) {
+  return report.renderReport(preview, {
+    stack,
+    sha,
+    runUrl,
+    heading: heading(project, stack),
+    limit: report.COMMENT_LIMIT,
+    includeLog: true,
+  });
 }
 
-/** Writes the failure into the stack's comment on the current pull request, creating it if needed. */
-async function reportFailedPreview({ github, context, project, stack }) {
-  const runUrl = `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}`;
-  const sha = context.payload.pull_request ? context.payload.pull_request.head.sha : context.sha;
-  const body = failureBody({ project, stack, runUrl, sha });
+/** Creates the stack's comment on the current pull request, or edits the one it already has. */
+async function upsertStackComment({ github, context, project, stack, body }) {
   const issue_number = context.issue.number;
   const comments = await github.paginate(github.rest.issues.listComments, {
     ...context.repo,
@@ -62,9 +55,29 @@ async function reportFailedPreview({ github, context, project, stack }) {
   const existing = findStackComment(comments, project, stack);
   if (existing) {
     await github.rest.issues.updateComment({ ...context.repo, comment_id: existing.id, body });
-  } else {
-    await github.rest.issues.createComment({ ...context.repo, issue_number, body });
+    return existing.id;
   }
+  const created = await github.rest.issues.createComment({ ...context.repo, issue_number, body });
+  return created && created.data ? created.data.id : undefined;
+}
+
+/**
+ * Writes the preview of project/stack into its comment: `outcome` is the preview step's ("success" or
+ * "failure"), `eventsFile` its event log and `logFile` its output (a missing file reads as empty:
+ * the CLI may stop before it writes either). Returns the body.
+ */
+async function reportPreview({ github, context, project, stack, outcome, eventsFile, logFile }) {
+  const runUrl = `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}`;
+  const sha = context.payload.pull_request ? context.payload.pull_request.head.sha : context.sha;
+  const preview = report.readPreview({
+    events: report.readText(eventsFile),
+    log: report.readText(logFile),
+    outcome,
+    stack,
+  });
+  const body = commentBody({ project, stack, preview, runUrl, sha });
+  await upsertStackComment({ github, context, project, stack, body });
+  return body;
 }
 
 module.exports = {
@@ -72,6 +85,7 @@ module.exports = {
   heading,
   projectName,
   findStackComment,
-  failureBody,
-  reportFailedPreview,
+  commentBody,
+  upsertStackComment,
+  reportPreview,
 };

@@ -1,4 +1,5 @@
 // Types of pr-comment.cjs, for test/workflows.test.ts.
+import type { Preview } from "./policy-report.cjs";
 export interface IssueComment {
   readonly id: number;
   readonly body?: string | null;
@@ -11,15 +12,26 @@ export declare function findStackComment<C extends IssueComment>(
   project: string,
   stack: string,
 ): C | undefined;
-export declare function failureBody(args: {
+export declare function commentBody(args: {
   project: string;
   stack: string;
+  preview: Preview;
   runUrl: string;
   sha: string;
 }): string;
-export declare function reportFailedPreview(args: {
+export declare function upsertStackComment(args: {
   github: unknown;
   context: unknown;
   project: string;
   stack: string;
-}): Promise<void>;
+  body: string;
+}): Promise<number | undefined>;
+export declare function reportPreview(args: {
+  github: unknown;
+  context: unknown;
+  project: string;
+  stack: string;
+  outcome: string;
+  eventsFile: string;
+  logFile: string;
+}): Promise<string>;

@@ -11,7 +11,12 @@
 //   policyRemediationEvent {resourceUrn?, policyName, ...}: the pack rewrote a resource's inputs
 //   diagnosticEvent  {urn?, prefix?, message, severity: "error" | "warning" | "info" | ...}
 //                    a config RunError and engine errors arrive here with severity "error"
-//   summaryEvent     {resourceChanges, PolicyPacks: {name: version}, result?}
+//   policyAnalyzeSummaryEvent / policyAnalyzeStackSummaryEvent / policyRemediateSummaryEvent
+//                    {resourceUrn?, policyPackName, policyPackVersion, passed[], failed[]}: the pack and
+//                    the rules that ran, also when nothing was found
+//   summaryEvent     {resourceChanges, PolicyPacks: {"<name>|<source>|<path>": version}, result}
+//                    a mandatory finding fails the preview with one more diagnostic, "preview failed",
+//                    which is the policy verdict and not an error of its own
 // Errors that stop the CLI before the engine runs (backend, passphrase, missing stack) are not in the
 // event log; they are the "error: " lines of the CLI's output, which the caller passes as `log`.
 //

@@ -211,6 +211,18 @@ const BAD: readonly BadCase[] = [
     says: /must be "header:<lower-case name>" or "cookie:<name>"/,
   },
   {
+    name: "a container recovery target no probe period can meet",
+    plain: devWith({ recovery: { containerSeconds: 11 } }),
+    key: "monkeytown:recovery.containerSeconds",
+    says: /^\(11\) is shorter than any probe period can meet: .* take 8 s\. Fix: raise it to at least 12$/,
+  },
+  {
+    name: "a rollback target the rollback itself does not fit in",
+    plain: devWith({ recovery: { rollbackSeconds: 30 } }),
+    key: "monkeytown:recovery.rollbackSeconds",
+    says: /^\(30\) leaves the deploy health check less than two attempts.*Fix: raise it/,
+  },
+  {
     name: "secrets rendered to disk",
     plain: devWith({ secrets: { delivery: "kubernetes" } }),
     key: "monkeytown:secrets.delivery",

@@ -16,7 +16,8 @@ import {
   PLAN_NAMES,
   type CloudflarePlan,
 } from "../components/edge/plans";
-import { resourceProblems } from "../components/k8s";
+import { MIN_CONTAINER_RECOVERY_SECONDS, PROBE_COSTS, resourceProblems } from "../components/k8s";
+import { recoveryPlan } from "./recovery";
 
 /** Kubernetes CPU quantity: `100m`, `0.5`, `2`. */
 const cpuQuantity = z
@@ -115,8 +116,29 @@ export const environmentSchema = z
     analytics: z.boolean(),
     /** TLS: none, Let's Encrypt staging, or Let's Encrypt production (cert-manager ClusterIssuer). */
     tls: z.enum(["none", "staging", "production"]),
-    /** Health check interval, seconds (probe periodSeconds). */
+    /**
+     * Health check interval, seconds: the longest probe period; the recovery target may shorten it
+     * (config/recovery.ts).
+     */
     healthCheckIntervalSeconds: z.number().int().min(1).max(300),
+  })
+  .strict();
+
+/**
+ * Recovery targets (architecture seed §9.1, "Recovery Procedures"): the probe timings and the
+ * deploy health check's budget are derived from them (config/recovery.ts).
+ */
+export const recoverySchema = z
+  .object({
+    /** A crashed or hung container serves again within this (seed: container crash, RTO 30 s). @default 30 */
+    containerSeconds: z.number().int().min(1).max(600).default(30),
+    /** A failed deployment is rolled back within this (seed: deployment failure, RTO 1 min). @default 60 */
+    rollbackSeconds: z.number().int().min(1).max(3600).default(60),
+    /**
+     * The engine's share of a rollback `pulumi up` (config set, preview, the update's API calls),
+     * not counting the rollout. @default 20
+     */
+    rollbackUpdateSeconds: z.number().int().min(1).max(600).default(20),
   })
   .strict();
 
@@ -603,6 +625,7 @@ export const stackConfigSchema = z
     api: apiSchema.default(apiSchema.parse({})),
     registry: registrySchema,
     secrets: secretsSchema.default(secretsSchema.parse({})),
+    recovery: recoverySchema.default(recoverySchema.parse({})),
     alerts: alertsSchema.default(alertsSchema.parse({})),
     edge: edgeSchema.default(edgeSchema.parse({})),
     github: githubSchema.default(githubSchema.parse({})),
@@ -626,6 +649,24 @@ export const stackConfigSchema = z
         code: "custom",
         path: ["secrets", "githubEnvironment"],
         message: "needs github.enabled: the environment secrets live in the managed repository",
+      });
+    }
+    const recovery = recoveryPlan(c);
+    if (!recovery.ok && recovery.key === "containerSeconds") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["recovery", "containerSeconds"],
+        message: `(${c.recovery.containerSeconds}) is shorter than any probe period can meet: the probe timeout, the kill grace, the restart and the readiness delay alone take ${MIN_CONTAINER_RECOVERY_SECONDS - PROBE_COSTS.livenessFailureThreshold - 1} s`,
+        params: { fix: `raise it to at least ${MIN_CONTAINER_RECOVERY_SECONDS}` },
+      });
+    } else if (!recovery.ok) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["recovery", "rollbackSeconds"],
+        message: `(${c.recovery.rollbackSeconds}) leaves the deploy health check less than two attempts once the rollback's update (recovery.rollbackUpdateSeconds) and rollout (web and rolling API replicas, one pod at a time) are counted`,
+        params: {
+          fix: "raise it, lower recovery.rollbackUpdateSeconds, or roll fewer replicas (blue-green switches back without a rollout)",
+        },
       });
     }
     if (c.edge.enabled && c.environment.tls !== "production") {

@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
-# Checks a deployed stack: GET /health and /ready on the stack's webUrl and apiUrl outputs must answer
-# 200 within the retry window. deploy.yml runs it after every `pulumi up`; a failure there triggers
-# the automatic rollback (scripts/rollback.sh).
+# Checks a deployed stack: GET /health and /ready on the stack's webUrl and apiUrl outputs must all
+# answer 200 before the check's budget runs out. deploy-stack.yml runs it after every `pulumi up`; a
+# failure there triggers the automatic rollback (scripts/rollback.sh).
 #
 #   scripts/health-check.sh <stack>           read webUrl and apiUrl with `pulumi stack output`
 #   scripts/health-check.sh --url URL ...     check the given base URLs instead (no Pulumi needed)
 #
-# Tunables (environment): HEALTH_ATTEMPTS (default 30), HEALTH_INTERVAL seconds between attempts
-# (default 10), HEALTH_TIMEOUT seconds per request (default 10). Exit 0 when every endpoint answered
-# 200, 1 when one did not, 2 on a usage error.
+# The budget is part of the stack's recovery plan (architecture seed §9.1: a failed deployment is
+# rolled back within 1 minute): the stack output `recovery.healthCheck` gives the seconds the whole
+# check may take, the seconds between attempts and per request, derived from monkeytown:recovery
+# (config/recovery.ts). Environment overrides: HEALTH_BUDGET (default: the output's, else 30),
+# HEALTH_INTERVAL (the output's, else 5), HEALTH_TIMEOUT (the output's, else 5; cut to what is left
+# of the budget), HEALTH_ATTEMPTS (at most this many rounds; default: as many as the budget allows).
+# Exit 0 when every endpoint answered 200, 1 when one did not in time, 2 on a usage error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-attempts="${HEALTH_ATTEMPTS:-30}"
-interval="${HEALTH_INTERVAL:-10}"
-timeout="${HEALTH_TIMEOUT:-10}"
-
 usage() {
-  sed -n '5,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '6,7p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
+# Milliseconds since the epoch (bash 5's EPOCHREALTIME; whole seconds from date otherwise).
+now_ms() {
+  if [ -n "${EPOCHREALTIME:-}" ]; then
+    local t="${EPOCHREALTIME/[.,]/}"
+    echo $((10#$t / 1000))
+  else
+    echo $(($(date +%s) * 1000))
+  fi
+}
+
 bases=()
+plan=""
 if [ "${1:-}" = "--url" ]; then
   while [ $# -gt 0 ]; do
     if [ "$1" != "--url" ] || [ $# -lt 2 ]; then usage; fi
@@ -41,35 +52,87 @@ elif [ $# -eq 1 ] && [ -n "$1" ]; then
     fi
     bases+=("$url")
   done
+  plan="$(pulumi stack output recovery --json --stack "$stack" 2>/dev/null || true)"
 else
   usage
 fi
 
-failed=0
+# The stack's budget, when its recovery output is there: "budget interval timeout".
+from_plan=""
+if [ -n "$plan" ]; then
+  from_plan="$(printf '%s' "$plan" | node -e '
+    let raw = ""; process.stdin.on("data", (d) => (raw += d)).on("end", () => {
+      try {
+        const h = JSON.parse(raw).healthCheck;
+        const v = [h.healthCheckBudgetSeconds, h.healthCheckIntervalSeconds, h.healthCheckTimeoutSeconds];
+        if (v.every((n) => Number.isInteger(n) && n > 0)) console.log(v.join(" "));
+      } catch {}
+    });' || true)"
+fi
+read -r plan_budget plan_interval plan_timeout <<<"${from_plan:-30 5 5}"
+budget="${HEALTH_BUDGET:-$plan_budget}"
+interval="${HEALTH_INTERVAL:-$plan_interval}"
+timeout="${HEALTH_TIMEOUT:-$plan_timeout}"
+max_rounds="${HEALTH_ATTEMPTS:-0}"
+source_note="$([ -n "$from_plan" ] && echo "the stack's recovery plan" || echo "defaults")"
+[ -n "${HEALTH_BUDGET:-}" ] && source_note="HEALTH_BUDGET"
+echo "health-check: budget ${budget}s, every ${interval}s, ${timeout}s per request (${source_note})"
+
+urls=()
 for base in "${bases[@]}"; do
-  for path in /health /ready; do
-    url="${base%/}$path"
-    code=""
-    for ((i = 1; i <= attempts; i++)); do
-      body_file="$(mktemp)"
-      code="$(curl --silent --show-error --location --max-time "$timeout" \
-        --output "$body_file" --write-out '%{http_code}' "$url" 2>/dev/null || true)"
-      body="$(head -c 200 "$body_file")"
-      [ "$code" = "000" ] && code="" # curl's code when nothing answered
-      rm -f "$body_file"
-      if [ "$code" = "200" ]; then
-        echo "health-check: ok   $url -> 200 $body"
-        break
-      fi
-      if [ "$i" -lt "$attempts" ]; then
-        echo "health-check: wait $url -> ${code:-no answer} (attempt $i/$attempts, next in ${interval}s)"
-        sleep "$interval"
-      fi
-    done
-    if [ "$code" != "200" ]; then
-      echo "health-check: FAIL $url -> ${code:-no answer} after $attempts attempts" >&2
-      failed=1
+  for path in /health /ready; do urls+=("${base%/}$path"); done
+done
+declare -A code_of=()
+pending=("${urls[@]}")
+start="$(now_ms)"
+deadline=$((start + budget * 1000))
+round=0
+while [ ${#pending[@]} -gt 0 ]; do
+  round=$((round + 1))
+  still=()
+  for url in "${pending[@]}"; do
+    left_ms=$((deadline - $(now_ms)))
+    if [ "$left_ms" -le 0 ]; then
+      still+=("$url")
+      continue
+    fi
+    # curl's --max-time takes fractions: never past the deadline.
+    max_time="$timeout"
+    if [ $((timeout * 1000)) -gt "$left_ms" ]; then
+      max_time="$((left_ms / 1000)).$(printf '%03d' $((left_ms % 1000)))"
+    fi
+    body_file="$(mktemp)"
+    code="$(curl --silent --show-error --location --max-time "$max_time" \
+      --output "$body_file" --write-out '%{http_code}' "$url" 2>/dev/null || true)"
+    body="$(head -c 200 "$body_file")"
+    rm -f "$body_file"
+    [ "$code" = "000" ] && code="" # curl's code when nothing answered
+    code_of["$url"]="$code"
+    if [ "$code" = "200" ]; then
+      echo "health-check: ok   $url -> 200 $body"
+    else
+      still+=("$url")
     fi
   done
+  pending=("${still[@]+"${still[@]}"}")
+  [ ${#pending[@]} -eq 0 ] && break
+  left_ms=$((deadline - $(now_ms)))
+  if [ "$left_ms" -le 0 ] || { [ "$max_rounds" -gt 0 ] && [ "$round" -ge "$max_rounds" ]; }; then
+    break
+  fi
+  for url in "${pending[@]}"; do
+    echo "health-check: wait $url -> ${code_of[$url]:-no answer} (attempt $round, next in ${interval}s)"
+  done
+  pause_ms=$((interval * 1000 < left_ms ? interval * 1000 : left_ms))
+  sleep "$((pause_ms / 1000)).$(printf '%03d' $((pause_ms % 1000)))"
 done
-exit "$failed"
+
+elapsed_ms=$(($(now_ms) - start))
+elapsed="$((elapsed_ms / 1000)).$(printf '%03d' $((elapsed_ms % 1000)) | cut -c1)"
+if [ ${#pending[@]} -gt 0 ]; then
+  for url in "${pending[@]}"; do
+    echo "health-check: FAIL $url -> ${code_of[$url]:-no answer} after $round attempts (${elapsed}s of the ${budget}s budget)" >&2
+  done
+  exit 1
+fi
+echo "health-check: all ${#urls[@]} endpoints answered 200 in ${elapsed}s (budget ${budget}s)"

@@ -9,6 +9,7 @@ import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, type LoadedConfig, type StackConfig } from "../config";
+import { recoveryPlan, type RecoveryPlan } from "../config/recovery";
 import { Alerts } from "../components/alerts";
 import { Edge, type EdgeZoneArgs } from "../components/edge";
 import { RepositorySettings } from "../components/repository";
@@ -39,6 +40,11 @@ export interface StackOutputs {
   };
   readonly renderedManifestsDir?: string;
   readonly appSecretName: pulumi.Output<string>;
+  /**
+   * The recovery plan (architecture seed §9.1): probe timings, the worst case of a crash, a hang and
+   * a failed deploy, and the deploy health check's budget, which scripts/health-check.sh reads.
+   */
+  readonly recovery: RecoveryPlan;
 }
 
 /** The git commit the images are tagged with (12 characters), unless config pins a tag. */
@@ -218,6 +224,10 @@ export function compose(loaded: LoadedConfig): StackOutputs {
   );
 
   const url = siteUrl(c);
+  // Validated with the config: every target can be met.
+  const recovery = recoveryPlan(c);
+  if (!recovery.ok) throw new pulumi.RunError(`monkeytown:recovery.${recovery.key} cannot be met`);
+  const probes = recovery.plan.probes;
   const api = new ApiService(
     API_NAME,
     {
@@ -227,7 +237,7 @@ export function compose(loaded: LoadedConfig): StackOutputs {
       replicas: c.api.autoscaling ? undefined : c.api.replicas,
       autoscaling: c.api.autoscaling,
       resources: c.api.resources,
-      healthCheckIntervalSeconds: env.healthCheckIntervalSeconds,
+      probes,
       env: {
         NODE_ENV: env.nodeEnv,
         APP_NAME: env.appName,
@@ -261,7 +271,7 @@ export function compose(loaded: LoadedConfig): StackOutputs {
       replicas: c.web.replicas,
       port: c.web.port,
       resources: c.web.resources,
-      healthCheckIntervalSeconds: env.healthCheckIntervalSeconds,
+      probes,
       imagePullSecrets: pullSecrets,
       ingressNamespace: c.cluster.ingressNamespace,
       ingress:
@@ -351,6 +361,7 @@ export function compose(loaded: LoadedConfig): StackOutputs {
       : {}),
     ...(c.kubernetes.mode === "render" ? { renderedManifestsDir: c.kubernetes.renderDir } : {}),
     appSecretName: pulumi.output(appSecrets.ref.name),
+    recovery: recovery.plan,
   };
 }
 

@@ -326,6 +326,9 @@ const VARIANTS: Record<string, () => { stack: string; config: Record<string, str
     const api = JSON.parse(config["monkeytown:api"]) as Record<string, unknown>;
     delete api.activeColor;
     config["monkeytown:api"] = JSON.stringify({ ...api, strategy: "rolling" });
+    // A rolling API at the HPA's 10 pods rolls back one pod at a time (10 × 7 s): a 60 s rollback
+    // target cannot hold (config/recovery.ts), so this shape names a longer one.
+    config["monkeytown:recovery"] = JSON.stringify({ rollbackSeconds: 120 });
     return { stack: "production", config };
   },
   // The peers follow the prerequisites' config keys.

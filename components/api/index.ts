@@ -11,7 +11,10 @@ import {
   oneAtATimePdbSpec,
   selectorLabels,
   standardLabels,
+  deriveProbeTimings,
+  validateProbeTimings,
   validateResources,
+  type ProbeTimings,
   type ResourceSpec,
 } from "../k8s";
 import { checkArgs } from "../args";
@@ -65,8 +68,11 @@ export interface ApiServiceArgs {
   readonly autoscaling?: AutoscalingArgs;
   /** Requests and limits. @default requests 200m/256Mi, limits 1000m/512Mi */
   readonly resources?: ResourceSpec;
-  /** Probe period, seconds. @default 10 */
-  readonly healthCheckIntervalSeconds?: number;
+  /**
+   * Probe timings, from the recovery target (components/k8s/recovery.ts).
+   * @default deriveProbeTimings(30, 10): the seed's 30 s container recovery, dev's 10 s interval
+   */
+  readonly probes?: ProbeTimings;
   /** Non-secret runtime settings, delivered through a ConfigMap and `envFrom`. */
   readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
   /** Secret runtime settings, by reference only (`secretKeyRef`): values never pass through here. */
@@ -90,7 +96,7 @@ export const API_DEFAULTS = {
     requests: { cpu: "200m", memory: "256Mi" },
     limits: { cpu: "1000m", memory: "512Mi" },
   },
-  healthCheckIntervalSeconds: 10,
+  probes: deriveProbeTimings(30, 10)!,
   targetCpuUtilization: 70,
   ingressNamespace: "ingress-nginx",
   monitoringNamespace: "monitoring",
@@ -131,6 +137,7 @@ export function validateApiServiceArgs(args: ApiServiceArgs): string[] {
     }
   }
   problems.push(...validateResources(args.resources ?? API_DEFAULTS.resources, "resources"));
+  if (args.probes !== undefined) problems.push(...validateProbeTimings(args.probes, "probes"));
   for (const name of Object.keys(args.env ?? {})) {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) {
       problems.push(`\`env\` key "${name}" must be UPPER_SNAKE_CASE.`);
@@ -201,7 +208,7 @@ export class ApiService extends pulumi.ComponentResource {
 
     const port = args.port ?? API_DEFAULTS.port;
     const resources = args.resources ?? API_DEFAULTS.resources;
-    const interval = args.healthCheckIntervalSeconds ?? API_DEFAULTS.healthCheckIntervalSeconds;
+    const probes = args.probes ?? API_DEFAULTS.probes;
     const base = selectorLabels(name, "api");
     const labels = standardLabels(name, "api", args.labels);
     const meta = (suffix: string, extraLabels: Record<string, string> = {}) => ({
@@ -239,7 +246,7 @@ export class ApiService extends pulumi.ComponentResource {
             image,
             port,
             resources,
-            probeIntervalSeconds: interval,
+            probes,
             envFrom: [{ configMapRef: { name: this.envConfigMap.metadata.name } }],
             env: secretEnv,
             volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],

@@ -4,6 +4,9 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import type { ProbeTimings } from "./recovery";
+
+export * from "./recovery";
 
 /** The package prefix of every component type token. */
 export const PKG = "monkeytown";
@@ -62,22 +65,6 @@ export function containerSecurityContext(
     privileged: false,
     capabilities: { drop: ["ALL"] },
     seccompProfile: { type: "RuntimeDefault" },
-  };
-}
-
-/** An HTTP GET probe on a named port. */
-export function httpProbe(
-  path: string,
-  port: string,
-  periodSeconds: number,
-  opts: { initialDelaySeconds?: number; failureThreshold?: number; timeoutSeconds?: number } = {},
-): k8s.types.input.core.v1.Probe {
-  return {
-    httpGet: { path, port },
-    periodSeconds,
-    initialDelaySeconds: opts.initialDelaySeconds ?? 5,
-    timeoutSeconds: opts.timeoutSeconds ?? 3,
-    failureThreshold: opts.failureThreshold ?? 3,
   };
 }
 
@@ -187,8 +174,8 @@ export interface AppContainerSpec {
   /** Unprivileged container port, exposed as the named port `http`. */
   readonly port: number;
   readonly resources: ResourceSpec;
-  /** Probe period, seconds; liveness on `/health`, readiness on `/ready`. */
-  readonly probeIntervalSeconds: number;
+  /** Probe timings (./recovery.ts); liveness on `/health`, readiness on `/ready`. */
+  readonly probes: ProbeTimings;
   readonly env?: k8s.types.input.core.v1.EnvVar[];
   readonly envFrom?: k8s.types.input.core.v1.EnvFromSource[];
   readonly volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
@@ -205,10 +192,8 @@ export function appContainer(spec: AppContainerSpec): k8s.types.input.core.v1.Co
     env: spec.env,
     securityContext: containerSecurityContext(),
     resources: containerResources(spec.resources),
-    livenessProbe: httpProbe("/health", "http", spec.probeIntervalSeconds),
-    readinessProbe: httpProbe("/ready", "http", spec.probeIntervalSeconds, {
-      initialDelaySeconds: 2,
-    }),
+    livenessProbe: { httpGet: { path: "/health", port: "http" }, ...spec.probes.liveness },
+    readinessProbe: { httpGet: { path: "/ready", port: "http" }, ...spec.probes.readiness },
     volumeMounts: spec.volumeMounts,
   };
 }

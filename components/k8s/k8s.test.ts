@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { appContainer, cpuMillis, memoryBytes, validateResources } from "./index";
+import {
+  appContainer,
+  cpuMillis,
+  deriveProbeTimings,
+  memoryBytes,
+  validateResources,
+} from "./index";
 
 describe("quantities", () => {
   it("parses CPU to millicores and memory to bytes", () => {
@@ -31,7 +37,7 @@ describe("appContainer", () => {
       image: "ghcr.io/acme/x:1",
       port: 9000,
       resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } },
-      probeIntervalSeconds: 30,
+      probes: deriveProbeTimings(30, 30)!,
     });
     expect(c.securityContext).toMatchObject({
       runAsNonRoot: true,
@@ -42,11 +48,11 @@ describe("appContainer", () => {
     expect(c.ports).toEqual([{ name: "http", containerPort: 9000, protocol: "TCP" }]);
     expect(c.livenessProbe).toMatchObject({
       httpGet: { path: "/health", port: "http" },
-      periodSeconds: 30,
+      periodSeconds: 5,
     });
     expect(c.readinessProbe).toMatchObject({
       httpGet: { path: "/ready", port: "http" },
-      periodSeconds: 30,
+      periodSeconds: 5,
     });
   });
 });

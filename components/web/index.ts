@@ -11,7 +11,10 @@ import {
   oneAtATimePdbSpec,
   selectorLabels,
   standardLabels,
+  deriveProbeTimings,
+  validateProbeTimings,
   validateResources,
+  type ProbeTimings,
   type ResourceSpec,
 } from "../k8s";
 import { checkArgs } from "../args";
@@ -52,8 +55,11 @@ export interface WebServiceArgs {
   readonly port?: number;
   /** Requests and limits. @default requests 100m/64Mi, limits 200m/128Mi */
   readonly resources?: ResourceSpec;
-  /** Probe period, seconds (environment matrix: health check interval). @default 10 */
-  readonly healthCheckIntervalSeconds?: number;
+  /**
+   * Probe timings, from the recovery target (components/k8s/recovery.ts).
+   * @default deriveProbeTimings(30, 10): the seed's 30 s container recovery, dev's 10 s interval
+   */
+  readonly probes?: ProbeTimings;
   /** Further nginx options (gzip, paths); `port` above wins. */
   readonly nginx?: Omit<NginxConfigOptions, "port">;
   /** Optional Ingress for the site's host. */
@@ -73,7 +79,7 @@ export const WEB_DEFAULTS = {
     requests: { cpu: "100m", memory: "64Mi" },
     limits: { cpu: "200m", memory: "128Mi" },
   },
-  healthCheckIntervalSeconds: 10,
+  probes: deriveProbeTimings(30, 10)!,
   ingressNamespace: "ingress-nginx",
   ingressClassName: "nginx",
 } as const;
@@ -89,6 +95,7 @@ export function validateWebServiceArgs(args: WebServiceArgs): string[] {
     problems.push(`\`replicas\` (${replicas}) must be a whole number of at least 1.`);
   }
   problems.push(...validateResources(args.resources ?? WEB_DEFAULTS.resources, "resources"));
+  if (args.probes !== undefined) problems.push(...validateProbeTimings(args.probes, "probes"));
   for (const route of args.ingress?.routes ?? []) {
     if (!route.path.startsWith("/") || route.path === "/") {
       problems.push(
@@ -129,7 +136,7 @@ export class WebService extends pulumi.ComponentResource {
     const replicas = args.replicas ?? WEB_DEFAULTS.replicas;
     const port = args.port ?? WEB_DEFAULTS.port;
     const resources = args.resources ?? WEB_DEFAULTS.resources;
-    const interval = args.healthCheckIntervalSeconds ?? WEB_DEFAULTS.healthCheckIntervalSeconds;
+    const probes = args.probes ?? WEB_DEFAULTS.probes;
     const nginxOptions = { ...args.nginx, port };
     const runDir = nginxOptions.runDir ?? NGINX_DEFAULTS.runDir;
     this.nginxConf = renderNginxConfig(nginxOptions);
@@ -170,7 +177,7 @@ export class WebService extends pulumi.ComponentResource {
                   image: args.image,
                   port,
                   resources,
-                  probeIntervalSeconds: interval,
+                  probes,
                   volumeMounts: [
                     {
                       name: "nginx-conf",

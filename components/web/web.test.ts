@@ -63,7 +63,13 @@ describe("WebService", () => {
     });
     expect(c.livenessProbe.httpGet).toEqual({ path: "/health", port: "http" });
     expect(c.readinessProbe.httpGet).toEqual({ path: "/ready", port: "http" });
-    expect(c.livenessProbe.periodSeconds).toBe(10);
+    // The seed's 30 s container recovery: 5 s probes, SIGKILL 2 s after a liveness failure.
+    expect(c.livenessProbe).toMatchObject({
+      periodSeconds: 5,
+      failureThreshold: 3,
+      timeoutSeconds: 2,
+      terminationGracePeriodSeconds: 2,
+    });
     expect(spec.strategy).toEqual({
       type: "RollingUpdate",
       rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },

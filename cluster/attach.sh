@@ -27,6 +27,6 @@ mkdir -p "$CLUSTER_STATE"
 for node in $(kubectl get nodes -l 'type!=kwok' -o name); do
   kubectl taint --overwrite "$node" monkeytown.dev/real-node=true:NoSchedule >/dev/null
 done
+install_prerequisites "$CRDS" # before kwok: its Stages watch ClusterIssuers
 start_kwok "$KUBECONFIG"
-install_prerequisites "$CRDS"
 log "attached: $(kubectl get nodes -l type=kwok --no-headers | wc -l) kwok nodes on $(kubectl config current-context)"

@@ -99,14 +99,13 @@ generate_crds() {
   local out="$dir/crds.tmp" pkg
   rm -rf "$out"; mkdir -p "$out"
   log "crds: generating CustomResourceDefinitions with controller-gen"
-  for pkg in \
-    github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1 \
-    github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1 \
-    github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1beta1 \
-    github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1; do
+  # One run per API group: the versions of a kind (AlertmanagerConfig is v1alpha1 and v1beta1) must
+  # be generated together into one multi-version CRD, or the last package's version wins.
+  local mon=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring
+  for paths in "$mon/v1;$mon/v1alpha1;$mon/v1beta1" github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1; do
     (cd "$dir/src" && "$dir/bin/controller-gen" crd:allowDangerousTypes=true,maxDescLen=0 \
-      paths="$pkg" output:crd:artifacts:config="$out") >>"$dir/crds.log" 2>&1 ||
-      { tail -n 20 "$dir/crds.log" >&2; die "controller-gen failed for $pkg (log: $dir/crds.log)"; }
+      paths="$paths" output:crd:artifacts:config="$out") >>"$dir/crds.log" 2>&1 ||
+      { tail -n 20 "$dir/crds.log" >&2; die "controller-gen failed for $paths (log: $dir/crds.log)"; }
   done
   rm -rf "$dir/crds"; mv "$out" "$dir/crds"
   log "crds: $(find "$dir/crds" -name '*.yaml' | wc -l) CRDs in $dir/crds"

@@ -8,7 +8,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 K8S_VERSION="v1.37.2"
 ETCD_VERSION="v3.6.16"
 KWOK_VERSION="v0.8.0"
-CRDS_VERSION="po0.95.2-cm1.21.2-cg0.23.0" # prometheus-operator, cert-manager, controller-gen
+CRDS_VERSION="po0.95.2-cm1.21.2-cg0.23.0-r2" # prometheus-operator, cert-manager, controller-gen; -rN: the generation recipe
 
 CLUSTER_CACHE="${MONKEYTOWN_CLUSTER_CACHE:-$HOME/.cache/monkeytown-cluster}"
 CLUSTER_STATE="${MONKEYTOWN_CLUSTER_STATE:-$HOME/.local/state/monkeytown-cluster}"

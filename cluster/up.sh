@@ -174,12 +174,12 @@ start kube-scheduler kube-scheduler \
   --authorization-kubeconfig "$CLUSTER_STATE/scheduler.kubeconfig" \
   --bind-address 127.0.0.1 --secure-port "$SCHEDULER_PORT" --leader-elect=false --profiling=false
 
+# kwok's Stages watch ClusterIssuers too: their CRD must be served before kwok starts.
+install_prerequisites "$CRDS"
 start_kwok "$CLUSTER_STATE/kwok.kubeconfig"
 # Pods can be created once the controller-manager has made the `default` ServiceAccount.
 wait_for "the default ServiceAccount" 60 kubectl get serviceaccount default -n default
 
 # ---- what the stacks rely on -------------------------------------------------------------------
-install_prerequisites "$CRDS"
-
 log "up in $(( $(date +%s) - T0 )) s (state: $CLUSTER_STATE; logs: $CLUSTER_STATE/logs)"
 announce

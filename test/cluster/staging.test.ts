@@ -40,8 +40,8 @@ describe.skipIf(reason !== undefined)("staging's shape on a live cluster", () =>
     ).toEqual([]);
     const deployments = getItems("deployments", NS);
     expect(deployments.map((d) => d.metadata.name).sort()).toEqual([
-      "monkeytown-api",
-      "monkeytown-web",
+      "api",
+      "web",
     ]);
     for (const d of deployments) {
       expect(d.status?.readyReplicas, d.metadata.name).toBe(d.spec.replicas);
@@ -66,7 +66,7 @@ describe.skipIf(reason !== undefined)("staging's shape on a live cluster", () =>
         services
           .filter((s) => selects(m.spec.selector, s.metadata.labels))
           .map((s) => s.metadata.name),
-      ).toContain("monkeytown-api");
+      ).toContain("api");
     }
   });
 

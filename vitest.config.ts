@@ -53,7 +53,8 @@ export default defineConfig({
           name: "cluster",
           include: CLUSTER,
           globalSetup: ["test/cluster/global-setup.ts"],
-          fileParallelism: false,
+          // One fork runs the files one after the other: they share the cluster and two cores.
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 600_000,
           hookTimeout: 600_000,
         },

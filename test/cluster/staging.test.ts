@@ -39,10 +39,7 @@ describe.skipIf(reason !== undefined)("staging's shape on a live cluster", () =>
         .map((e) => e.policyEvent),
     ).toEqual([]);
     const deployments = getItems("deployments", NS);
-    expect(deployments.map((d) => d.metadata.name).sort()).toEqual([
-      "api",
-      "web",
-    ]);
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(["api", "web"]);
     for (const d of deployments) {
       expect(d.status?.readyReplicas, d.metadata.name).toBe(d.spec.replicas);
       expect(d.status?.updatedReplicas, d.metadata.name).toBe(d.spec.replicas);

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   PKG,
+  RECLAIM_DRIFT_ANNOTATIONS,
   SAFE_ROLLING_UPDATE,
   appContainer,
   appPodSpec,
@@ -275,7 +276,7 @@ export class ApiService extends pulumi.ComponentResource {
       const d = new k8s.apps.v1.Deployment(
         `${name}-deployment`,
         {
-          metadata: meta(""),
+          metadata: { ...meta(""), annotations: RECLAIM_DRIFT_ANNOTATIONS },
           spec: {
             replicas: plan.replicas,
             revisionHistoryLimit: 5,
@@ -296,7 +297,10 @@ export class ApiService extends pulumi.ComponentResource {
         const d = new k8s.apps.v1.Deployment(
           `${name}-${color}`,
           {
-            metadata: meta(`-${color}`, { [COLOR_LABEL]: color }),
+            metadata: {
+              ...meta(`-${color}`, { [COLOR_LABEL]: color }),
+              annotations: RECLAIM_DRIFT_ANNOTATIONS,
+            },
             spec: {
               replicas: active ? plan.replicas : standby,
               revisionHistoryLimit: 5,

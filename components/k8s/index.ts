@@ -162,6 +162,16 @@ export function containerResources(
 }
 
 /** Rolling update that never drops below the desired count (architecture seed §4.2). */
+/**
+ * Annotations of a Deployment the program owns outright. A hand edit (`kubectl scale`, `kubectl
+ * edit`) makes its client the owner of the fields it touched; Pulumi's server-side apply then fails
+ * on the conflict instead of repairing the drift (found on the live cluster). `patchForce` takes the
+ * fields back. Fields the program never sets (an autoscaled Deployment's replicas) stay the HPA's.
+ */
+export const RECLAIM_DRIFT_ANNOTATIONS: Readonly<Record<string, string>> = {
+  "pulumi.com/patchForce": "true",
+};
+
 export const SAFE_ROLLING_UPDATE = {
   type: "RollingUpdate",
   rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   PKG,
+  RECLAIM_DRIFT_ANNOTATIONS,
   SAFE_ROLLING_UPDATE,
   appContainer,
   appPodSpec,
@@ -159,7 +160,7 @@ export class WebService extends pulumi.ComponentResource {
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: meta(""),
+        metadata: { ...meta(""), annotations: RECLAIM_DRIFT_ANNOTATIONS },
         spec: {
           replicas,
           revisionHistoryLimit: 5,

@@ -1,5 +1,8 @@
 /**
- * `npm run cluster:deploy -- <staging|production> [up|preview|refresh|destroy] [pulumi flags...]`
+ * `npm run cluster:deploy -- <staging|production> [up|preview|refresh|destroy|unprotect] [pulumi flags...]`
+ *
+ * `unprotect` clears the protection of every resource in the stack's state (production protects its
+ * namespace and secrets), so that `destroy` can then remove it.
  *
  * Deploys a stack's shape (its own configuration, components and policy config, mandatory rules
  * enforced) to the cluster of KUBECONFIG: the local cluster of `npm run cluster:up` when KUBECONFIG
@@ -21,7 +24,7 @@ import {
 } from "./workspace";
 import { clusterBinDir, localKubeconfig } from "./local";
 
-const ACTIONS = ["up", "preview", "refresh", "destroy"] as const;
+const ACTIONS = ["up", "preview", "refresh", "destroy", "unprotect"] as const;
 type Action = (typeof ACTIONS)[number];
 
 function fail(message: string): never {
@@ -133,6 +136,9 @@ function main(argv: string[]): number {
           path.join(REPO_ROOT, "policy", "config", `${stack}.json`),
         ]
       : [];
+  if (action === "unprotect") {
+    return run("pulumi", ["state", "unprotect", "--all", "--yes", ...common, ...extra], { env });
+  }
   const yes = action === "preview" ? [] : ["--yes"];
   return run("pulumi", [action, ...yes, ...common, ...policy, ...extra], { env });
 }

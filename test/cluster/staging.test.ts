@@ -21,10 +21,17 @@ describe.skipIf(reason !== undefined)("staging's shape on a live cluster", () =>
   const fx = new ClusterStackFixture("staging");
 
   beforeAll(async () => {
+    // A stack left on the cluster (say by \`npm run cluster:deploy -- staging\`) would be adopted
+    // half-way and refused by the preflight: say so instead.
+    if (kubectlTry(["get", "namespace", NS]).status === 0) {
+      throw new Error(
+        `the cluster already has namespace ${NS}: remove it first (\`npm run cluster:deploy -- staging unprotect\`, then \`destroy\`)`,
+      );
+    }
     await fx.open();
   }, CLUSTER_TIMEOUT_MS);
   afterAll(async () => {
-    if (kubectlTry(["get", "namespace", NS]).status === 0) {
+    if (fx.stack && kubectlTry(["get", "namespace", NS]).status === 0) {
       await fx.stack.destroy().catch(() => undefined);
     }
     fx.remove();

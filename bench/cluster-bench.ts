@@ -16,7 +16,12 @@ import { spawnSync, type SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CLUSTER_PASSPHRASE, REPO_ROOT, prepareWorkspace } from "../cluster/workspace";
+import {
+  CLUSTER_PASSPHRASE,
+  REPO_ROOT,
+  pinnedColours,
+  prepareWorkspace,
+} from "../cluster/workspace";
 import { clusterBinDir, localKubeconfig } from "../cluster/local";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? "3");
@@ -150,6 +155,26 @@ for (let round = 0; round < RUNS; round++) {
     p.setup(stack);
     const [up, tUp] = timed(() => pulumi(["up", "--yes", "--stack", stack, ...p.extra], p.cwd));
     check(up, `${p.name}: up`);
+    // The deploy flow's record step (as cluster:deploy does): keep each blue-green colour at what runs.
+    const outputs = pulumi(
+      [
+        "stack",
+        "output",
+        "--json",
+        "--stack",
+        stack,
+        ...p.extra.filter((a, i, all) => a === "--config-file" || all[i - 1] === "--config-file"),
+      ],
+      p.cwd,
+    );
+    if (outputs.status === 0 && outputs.stdout.trim() !== "") {
+      for (const [key, value] of Object.entries(pinnedColours(JSON.parse(outputs.stdout)))) {
+        check(
+          pulumi(["config", "set", "--path", key, value, "--stack", stack], p.cwd),
+          `pin ${key}`,
+        );
+      }
+    }
     const [again, tAgain] = timed(() =>
       pulumi(["up", "--yes", "--expect-no-changes", "--stack", stack, ...p.extra], p.cwd),
     );

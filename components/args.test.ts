@@ -3,6 +3,8 @@
  * InvalidArgumentsError naming its type and name, and registers nothing, not even itself (the check
  * runs before super()).
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { installMocks, type Harness } from "../test/harness";
@@ -97,6 +99,21 @@ describe("every component checks its arguments before super()", () => {
       "`productionReviewers` names nobody",
     ],
   ];
+
+  it("covers every component: each folder whose index.ts defines a ComponentResource", () => {
+    const folders = fs
+      .readdirSync(__dirname, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .filter((dir) => {
+        const index = path.join(__dirname, dir, "index.ts");
+        return (
+          fs.existsSync(index) &&
+          /extends pulumi\.ComponentResource\b/.test(fs.readFileSync(index, "utf8"))
+        );
+      });
+    expect(folders.sort()).toEqual(cases.map(([type]) => type.split(":")[1]).sort());
+  });
 
   it.each(cases)("%s: one InvalidArgumentsError, nothing registered", async (type, build, says) => {
     const before = h.resources.length;

@@ -9,7 +9,16 @@
  *
  * The stack configuration is checked earlier still (config/: one RunError before any resource);
  * these checks guard callers that use a component directly.
+ *
+ * Every type token is `${PKG}:<module>:<Type>`, so URNs read alike in a preview; renaming one
+ * replaces live resources unless the component takes an alias.
  */
+
+/** The package prefix of every component type token. */
+export const PKG = "monkeytown";
+
+/** The `app.kubernetes.io/part-of` label every object of the product carries. */
+export const PART_OF = "monkeytown";
 
 /** A component was given arguments it cannot work with; nothing was registered. */
 export class InvalidArgumentsError extends Error {

@@ -17,7 +17,7 @@ import { ApiService } from "../components/api";
 import { Registry } from "../components/registry";
 import { Secrets, secretOutput, type SecretOutput } from "../components/secrets";
 import { WebService } from "../components/web";
-import { PART_OF } from "../components/k8s";
+import { PART_OF } from "../components/args";
 import { API_NAME, clusterPreflight, type ClusterLookup } from "./preflight";
 
 /** What `pulumi stack output` shows. */

@@ -8,7 +8,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { checkArgs } from "../args";
+import { checkArgs, PKG } from "../args";
+import { selectorLabels } from "../k8s";
 import {
   AlertThresholdOverrides,
   AlertThresholds,
@@ -76,7 +77,7 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** The component's type token. */
-export const ALERTS_TYPE = "monkeytown:alerts:Alerts";
+export const ALERTS_TYPE = `${PKG}:alerts:Alerts`;
 
 /** Check the arguments; returns every problem (empty when fine), each naming the argument and the fix. */
 export function validateAlertsArgs(args: AlertsArgs): string[] {
@@ -149,12 +150,7 @@ export class Alerts extends pulumi.ComponentResource {
     const metadata = (role: string) => ({
       name: `${name}-${role}`,
       namespace: args.namespace,
-      labels: {
-        "app.kubernetes.io/part-of": "monkeytown",
-        "app.kubernetes.io/name": "alerts",
-        "app.kubernetes.io/component": role,
-        ...(args.operatorLabels ?? {}),
-      },
+      labels: { ...selectorLabels("alerts", role), ...(args.operatorLabels ?? {}) },
     });
 
     this.prometheusRule = new k8s.apiextensions.CustomResource(

@@ -2,7 +2,6 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  PKG,
   RECLAIM_DRIFT_ANNOTATIONS,
   SAFE_ROLLING_UPDATE,
   appContainer,
@@ -18,7 +17,7 @@ import {
   type ProbeTimings,
   type ResourceSpec,
 } from "../k8s";
-import { checkArgs } from "../args";
+import { checkArgs, PKG } from "../args";
 import type { SecretReference } from "../secrets";
 
 export type Color = "blue" | "green";

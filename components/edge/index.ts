@@ -11,7 +11,7 @@
  */
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import { checkArgs } from "../args";
+import { checkArgs, PKG } from "../args";
 import {
   CLOUDFLARE_PLANS,
   PLAN_CAPABILITIES,
@@ -272,7 +272,7 @@ export function validateEdgeArgs(args: EdgeArgs): string[] {
 }
 
 /** The component's type token. */
-export const EDGE_TYPE = "monkeytown:edge:Edge";
+export const EDGE_TYPE = `${PKG}:edge:Edge`;
 
 /**
  * Validate, then apply every default in one place. Throws an InvalidArgumentsError listing every

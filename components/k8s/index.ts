@@ -4,13 +4,10 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { PART_OF } from "../args";
 import type { ProbeTimings } from "./recovery";
 
 export * from "./recovery";
-
-/** The package prefix of every component type token. */
-export const PKG = "monkeytown";
-export const PART_OF = "monkeytown";
 
 /** Unprivileged uid/gid the images run as (architecture seed §8.2). */
 export const APP_UID = 1001;

@@ -1,8 +1,8 @@
 import * as dockerbuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { checkArgs } from "../args";
-import { PKG, standardLabels } from "../k8s";
+import { checkArgs, PKG } from "../args";
+import { standardLabels } from "../k8s";
 import type { SecretOutput } from "../secrets";
 
 /** A platform docker-build can build for (`linux/amd64`, `linux/arm64`, ...). */

@@ -6,7 +6,7 @@
  */
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { checkArgs } from "../args";
+import { checkArgs, PKG } from "../args";
 import { REQUIRED_CHECK_CONTEXTS } from "./checks";
 
 /** Who may approve a production deployment (GitHub numeric ids). */
@@ -42,7 +42,7 @@ export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 export const MAX_ENVIRONMENT_REVIEWERS = 6;
 
 /** The component's type token. */
-export const REPOSITORY_SETTINGS_TYPE = "monkeytown:repository:RepositorySettings";
+export const REPOSITORY_SETTINGS_TYPE = `${PKG}:repository:RepositorySettings`;
 
 /** Check the arguments; returns every problem (empty when fine), each naming the argument and the fix. */
 export function validateRepositorySettingsArgs(args: RepositorySettingsArgs): string[] {

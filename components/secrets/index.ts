@@ -1,8 +1,8 @@
 import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { checkArgs } from "../args";
-import { PKG, standardLabels } from "../k8s";
+import { checkArgs, PKG } from "../args";
+import { standardLabels } from "../k8s";
 
 declare const secretBrand: unique symbol;
 

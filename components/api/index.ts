@@ -11,7 +11,6 @@ import {
   oneAtATimePdbSpec,
   selectorLabels,
   standardLabels,
-  deriveProbeTimings,
   validateProbeTimings,
   validateResources,
   type ProbeTimings,
@@ -19,6 +18,9 @@ import {
 } from "../k8s";
 import { checkArgs, PKG } from "../args";
 import type { SecretReference } from "../secrets";
+import { API_DEFAULTS } from "./defaults";
+
+export { API_DEFAULTS } from "./defaults";
 
 export type Color = "blue" | "green";
 export const COLOR_LABEL = "monkeytown.dev/color";
@@ -70,7 +72,7 @@ export interface ApiServiceArgs {
   readonly resources?: ResourceSpec;
   /**
    * Probe timings, from the recovery target (components/k8s/recovery.ts).
-   * @default deriveProbeTimings(30, 10): the seed's 30 s container recovery, dev's 10 s interval
+   * @default DEFAULT_PROBE_TIMINGS: the seed's 30 s container recovery, dev's 10 s interval
    */
   readonly probes?: ProbeTimings;
   /** Non-secret runtime settings, delivered through a ConfigMap and `envFrom`. */
@@ -88,19 +90,6 @@ export interface ApiServiceArgs {
   /** Extra labels on every object. */
   readonly labels?: Record<string, string>;
 }
-
-export const API_DEFAULTS = {
-  port: 3000,
-  replicas: 1,
-  resources: {
-    requests: { cpu: "200m", memory: "256Mi" },
-    limits: { cpu: "1000m", memory: "512Mi" },
-  },
-  probes: deriveProbeTimings(30, 10)!,
-  targetCpuUtilization: 70,
-  ingressNamespace: "ingress-nginx",
-  monitoringNamespace: "monitoring",
-} as const;
 
 /** The component's type token. */
 export const API_SERVICE_TYPE = `${PKG}:api:ApiService`;

@@ -20,6 +20,7 @@ import {
   type CloudflarePlan,
   type RateLimitTierName,
 } from "./plans";
+import { ASSET_CACHE_SECONDS } from "../web/nginx";
 
 export * from "./plans";
 
@@ -47,7 +48,7 @@ export interface EdgeZoneArgs {
   readonly hostnames?: readonly string[];
   /** The zone has Enterprise's Advanced Rate Limiting (Host, header and cookie counting). @default false */
   readonly advancedRateLimiting?: boolean;
-  /** How long the edge caches `/assets/*`, in seconds. @default 31536000 */
+  /** How long the edge caches `/assets/*`, in seconds. @default ASSET_CACHE_SECONDS (a year, as nginx tells browsers) */
   readonly assetsEdgeTtlSeconds?: number;
   /** Requests one IP may make to `/api` per period before it is blocked. @default 100 */
   readonly apiRateLimitRequests?: number;
@@ -86,7 +87,7 @@ export const CLOUDFLARE_OWASP_RULESET_ID = "4814384a9e5d4991b9815dcfc25d2f1f";
 /** Defaults of {@link EdgeArgs}, applied once in {@link resolveEdgeArgs}. */
 export const EDGE_DEFAULTS = {
   recordType: "CNAME",
-  assetsEdgeTtlSeconds: 31_536_000,
+  assetsEdgeTtlSeconds: ASSET_CACHE_SECONDS,
   apiRateLimitRequests: 100,
   apiRateLimitPeriodSeconds: 60,
   apiRateLimitBlockSeconds: 60,

@@ -71,8 +71,10 @@ export interface ResourceSpec {
   readonly limits: { readonly cpu: string; readonly memory: string };
 }
 
-const CPU_QUANTITY = /^(\d+m|\d+(\.\d+)?)$/;
-const MEMORY_QUANTITY = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/;
+/** A Kubernetes CPU quantity: `100m`, `0.5`, `2`. */
+export const CPU_QUANTITY = /^(\d+m|\d+(\.\d+)?)$/;
+/** A Kubernetes memory quantity: `64Mi`, `1Gi`, `128M`. */
+export const MEMORY_QUANTITY = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/;
 
 /** Parse a CPU quantity (`100m`, `0.5`, `2`) to millicores. */
 export function cpuMillis(q: string): number {
@@ -238,6 +240,16 @@ export function oneAtATimePdbSpec(
 ): k8s.types.input.policy.v1.PodDisruptionBudgetSpec {
   return { maxUnavailable: 1, selector: { matchLabels: selector } };
 }
+
+/**
+ * Where the cluster runs what the workloads' NetworkPolicies admit, when nothing says otherwise: the
+ * ingress controller (ingress-nginx's own namespace) and Prometheus. The defaults of the components'
+ * `ingressNamespace`/`monitoringNamespace` and of `monkeytown:cluster` (config/schema.ts).
+ */
+export const CLUSTER_NAMESPACE_DEFAULTS = {
+  ingress: "ingress-nginx",
+  monitoring: "monitoring",
+} as const;
 
 /** NetworkPolicy peers: every pod of the named namespaces. */
 export function fromNamespaces(

@@ -12,6 +12,19 @@
  * next tick.
  */
 
+/**
+ * The seed's recovery targets (§9.1), in seconds: the defaults of `monkeytown:recovery`
+ * (config/schema.ts) and of the workloads' probes.
+ */
+export const RECOVERY_DEFAULTS = {
+  /** A crashed or hung container serves again within this (seed: container crash, RTO 30 s). */
+  containerSeconds: 30,
+  /** A failed deployment is rolled back within this (seed: deployment failure, RTO 1 min). */
+  rollbackSeconds: 60,
+  /** The engine's share of a rollback `pulumi up`, not counting the rollout. */
+  rollbackUpdateSeconds: 20,
+} as const;
+
 /** What the derivation takes as given, in seconds (or counts). */
 export const PROBE_COSTS = {
   /** Each probe's HTTP timeout; /health and /ready answer from memory in milliseconds. */
@@ -89,6 +102,15 @@ export function deriveProbeTimings(
     },
   };
 }
+
+/**
+ * Probe timings of a workload given none: the seed's container recovery target, with dev's health
+ * check interval (10 s, architecture seed §5) as the longest probe period.
+ */
+export const DEFAULT_PROBE_TIMINGS: ProbeTimings = deriveProbeTimings(
+  RECOVERY_DEFAULTS.containerSeconds,
+  10,
+)!;
 
 /** Worst-case seconds until a container serves again, per failure, for these timings. */
 export interface RecoveryWorstCase {

@@ -8,6 +8,9 @@ import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { checkArgs, PKG } from "../args";
 import { REQUIRED_CHECK_CONTEXTS } from "./checks";
+import { REPOSITORY_DEFAULTS } from "./defaults";
+
+export { REPOSITORY_DEFAULTS } from "./defaults";
 
 /** Who may approve a production deployment (GitHub numeric ids). */
 export interface ProductionReviewersArgs {
@@ -27,12 +30,6 @@ export interface RepositorySettingsArgs {
   /** Reviewers of production deployments: at least one user or team, at most 6 in all. */
   readonly productionReviewers: ProductionReviewersArgs;
 }
-
-/** Defaults of {@link RepositorySettingsArgs}, applied once in the constructor. */
-export const REPOSITORY_DEFAULTS = {
-  branch: "main",
-  requiredApprovingReviewCount: 1,
-} as const;
 
 /** The deployment environments, in the order they are created. */
 export const ENVIRONMENT_NAMES = ["staging", "production"] as const;

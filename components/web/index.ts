@@ -11,7 +11,6 @@ import {
   oneAtATimePdbSpec,
   selectorLabels,
   standardLabels,
-  deriveProbeTimings,
   validateProbeTimings,
   validateResources,
   type ProbeTimings,
@@ -19,8 +18,10 @@ import {
 } from "../k8s";
 import { checkArgs, PKG } from "../args";
 import { NGINX_DEFAULTS, renderNginxConfig, type NginxConfigOptions } from "./nginx";
+import { WEB_DEFAULTS } from "./defaults";
 
 export { renderNginxConfig, NGINX_DEFAULTS } from "./nginx";
+export { WEB_DEFAULTS } from "./defaults";
 export type { NginxConfigOptions } from "./nginx";
 
 /** A path on the site's host that the Ingress sends to another Service (the API, the WebSocket). */
@@ -57,7 +58,7 @@ export interface WebServiceArgs {
   readonly resources?: ResourceSpec;
   /**
    * Probe timings, from the recovery target (components/k8s/recovery.ts).
-   * @default deriveProbeTimings(30, 10): the seed's 30 s container recovery, dev's 10 s interval
+   * @default DEFAULT_PROBE_TIMINGS: the seed's 30 s container recovery, dev's 10 s interval
    */
   readonly probes?: ProbeTimings;
   /** Further nginx options (gzip, paths); `port` above wins. */
@@ -71,18 +72,6 @@ export interface WebServiceArgs {
   /** Extra labels on every object. */
   readonly labels?: Record<string, string>;
 }
-
-export const WEB_DEFAULTS = {
-  replicas: 1,
-  port: NGINX_DEFAULTS.port,
-  resources: {
-    requests: { cpu: "100m", memory: "64Mi" },
-    limits: { cpu: "200m", memory: "128Mi" },
-  },
-  probes: deriveProbeTimings(30, 10)!,
-  ingressNamespace: "ingress-nginx",
-  ingressClassName: "nginx",
-} as const;
 
 /** The component's type token. */
 export const WEB_SERVICE_TYPE = `${PKG}:web:WebService`;

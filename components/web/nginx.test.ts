@@ -99,6 +99,8 @@ describe("renderNginxConfig", () => {
   it("caches assets as immutable only on success, and never sends a missing asset to index.html", () => {
     const assets = location(renderNginxConfig(), "/assets/");
     expect(assets).toContain(`add_header Cache-Control "${IMMUTABLE_CACHE_CONTROL}";`);
+    // A year, as the edge's cache rule keeps them (components/edge); spelled out, not the constant.
+    expect(assets).toContain('add_header Cache-Control "public, max-age=31536000, immutable";');
     expect(assets).not.toMatch(/Cache-Control[^\n]*always/);
     expect(assets).toContain("try_files $uri =404;");
     expect(location(renderNginxConfig(), "/")).toContain("try_files $uri /index.html;");

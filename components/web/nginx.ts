@@ -163,8 +163,14 @@ export const ACCESS_LOG_FORMAT = "json_standard";
 /** The error log's level: `warn` and above (nginx's `warn`, `error`, `crit`, `alert`, `emerg`). */
 export const ERROR_LOG_LEVEL = "warn";
 
+/**
+ * How long fingerprinted build output (`/assets/`) may be cached, in seconds: a year (a new build
+ * has new file names, so a cached file never goes stale). nginx tells browsers so, and the edge's
+ * cache rule keeps assets as long (components/edge: `assetsEdgeTtlSeconds`).
+ */
+export const ASSET_CACHE_SECONDS = 31_536_000;
 /** Cache-Control of fingerprinted build output (`/assets/`). */
-export const IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable";
+export const IMMUTABLE_CACHE_CONTROL = `public, max-age=${ASSET_CACHE_SECONDS}, immutable`;
 /** Cache-Control of `index.html` and SPA routes: revalidate every time (ETag makes it cheap). */
 export const HTML_CACHE_CONTROL = "no-cache";
 /** Cache-Control of `/health` and `/ready`: never from a cache. */

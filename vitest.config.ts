@@ -3,8 +3,9 @@ import { defineConfig } from "vitest/config";
 /**
  * Three projects, all run by `npm test`:
  * - unit: pure builders, components and stacks under Pulumi mocks, the policy pack, config; fast.
- * - integration: the real engine (test/engine), a real nginx, the images, the workflows with
- *   actionlint; each skips with its reason where the machine lacks what it needs.
+ * - integration: the real engine (test/engine), a real nginx, the images, the delivery workflows
+ *   (test/workflows/, with actionlint) and the scripts and workflow helpers they run; each skips with
+ *   its reason where the machine lacks what it needs.
  * - cluster: a stack's shape on a live API server (test/cluster): the global setup finds or starts
  *   the local cluster (`npm run cluster:up`), or the tests skip with the reason. One file at a time:
  *   they share the cluster and two cores.
@@ -15,7 +16,9 @@ const INTEGRATION = [
   "test/engine/**/*.test.ts",
   "**/*.real.test.ts",
   "docker/**/*.test.ts",
-  "test/workflows.test.ts",
+  "test/workflows/**/*.test.ts",
+  "scripts/{health-check,preview-all,rollback,blue-green}.test.ts",
+  ".github/scripts/{drift-issue,pr-comment,prune-images}.test.ts",
   "policy/test/serve.test.ts",
 ];
 

@@ -1,27 +1,17 @@
 /**
  * GitHub's `ci.yml` runs the live-cluster tests against kind, prepared the way the local cluster is
  * (cluster/attach.sh). What the job must do, read from the workflow itself (actionlint and the
- * pinning checks in test/workflows.test.ts cover its syntax and actions).
+ * pinning checks in test/workflows/ cover its syntax and actions).
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
+import { ROOT, job as workflowJob } from "./delivery";
 
-const ROOT = path.resolve(__dirname, "..");
-type Step = {
-  name?: string;
-  uses?: string;
-  run?: string;
-  if?: string;
-  with?: Record<string, string>;
-};
-const ci = parse(fs.readFileSync(path.join(ROOT, ".github", "workflows", "ci.yml"), "utf8")) as {
-  jobs: Record<string, { steps: Step[]; permissions?: Record<string, string> }>;
-};
-const job = ci.jobs.cluster;
-const runs = job.steps.map((s) => s.run ?? "").join("\n");
-const indexOf = (re: RegExp) => job.steps.findIndex((s) => re.test(s.run ?? ""));
+const job = workflowJob("ci.yml", "cluster");
+const steps = job.steps ?? [];
+const runs = steps.map((s) => s.run ?? "").join("\n");
+const indexOf = (re: RegExp) => steps.findIndex((s) => re.test(s.run ?? ""));
 
 describe("ci.yml: the cluster job", () => {
   it("reads the repository only", () => {
@@ -42,11 +32,11 @@ describe("ci.yml: the cluster job", () => {
     expect(kind).toBeGreaterThan(-1);
     expect(attach).toBeGreaterThan(kind);
     expect(tests).toBeGreaterThan(attach);
-    expect(job.steps[tests].run).toContain('MONKEYTOWN_CLUSTER_KUBECONFIG="$HOME/.kube/config"');
+    expect(steps[tests].run).toContain('MONKEYTOWN_CLUSTER_KUBECONFIG="$HOME/.kube/config"');
   });
 
   it("stops what it started even when the tests fail", () => {
-    const down = job.steps.find((s) => /cluster\/down\.sh/.test(s.run ?? ""));
+    const down = steps.find((s) => /cluster\/down\.sh/.test(s.run ?? ""));
     expect(down?.if).toBe("always()");
     expect(fs.statSync(path.join(ROOT, "cluster", "attach.sh")).mode & 0o111).not.toBe(0);
   });

@@ -1,4 +1,4 @@
-// Types of drift-issue.cjs, for test/workflows.test.ts.
+// Types of drift-issue.cjs, for drift-issue.test.ts.
 export type Verdict = "clean" | "drift" | "error";
 export declare const DRIFT_ERROR: RegExp;
 export declare function classify(outcome: string, log: string): Verdict;

@@ -1,4 +1,4 @@
-// Types of pr-comment.cjs, for test/workflows.test.ts.
+// Types of pr-comment.cjs, for .github/scripts/pr-comment.test.ts and test/workflows/preview.test.ts.
 import type { Preview } from "./policy-report.cjs";
 export interface IssueComment {
   readonly id: number;

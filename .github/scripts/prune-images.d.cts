@@ -1,4 +1,4 @@
-// Types of prune-images.cjs, for test/workflows.test.ts.
+// Types of prune-images.cjs, for prune-images.test.ts.
 export interface PackageVersion {
   readonly id: number;
   readonly name: string;

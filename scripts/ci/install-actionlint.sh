@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the workflow linter used by test/workflows.test.ts and CI, outside the repository:
+# Installs the workflow linter used by test/workflows/linters.test.ts and CI, outside the repository:
 #   actionlint  built from its Go module (pinned), into $MONKEYTOWN_TOOLS/bin
 #   ShellCheck  Debian's package (actionlint runs it on every `run:` script when it is on PATH)
 # Idempotent: when both are present it prints where they are and exits at once.

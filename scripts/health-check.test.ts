@@ -1,0 +1,135 @@
+/**
+ * scripts/health-check.sh, run for real against local servers: /health and /ready of each URL, and
+ * the stack's time budget (its `recovery` output) even when the endpoints never answer.
+ */
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { RecoveryPlan } from "../config/recovery";
+import { FAST, healthServer, runScript } from "../test/delivery";
+
+describe("scripts/health-check.sh", () => {
+  it("passes when /health and /ready answer 200", async () => {
+    const server = await healthServer({ health: 200, ready: 200 });
+    try {
+      const r = await runScript(
+        "scripts/health-check.sh",
+        ["--url", `${server.url}/`, "--url", server.url],
+        FAST,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.match(/health-check: ok /g)).toHaveLength(4);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("fails, naming the endpoint, when /ready does not answer 200", async () => {
+    const server = await healthServer({ health: 200, ready: 503 });
+    try {
+      const r = await runScript("scripts/health-check.sh", ["--url", server.url], FAST);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`FAIL ${server.url}/ready -> 503 after 2 attempts`);
+      expect(r.stdout).toContain(`ok   ${server.url}/health -> 200`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("fails when nothing listens, and rejects bad usage", async () => {
+    const r = await runScript("scripts/health-check.sh", ["--url", "http://127.0.0.1:9"], FAST);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("-> no answer after 2 attempts");
+    expect((await runScript("scripts/health-check.sh", [])).code).toBe(2);
+  });
+});
+
+describe("scripts/health-check.sh keeps to the stack's budget (seed §9.1: rolled back within 1 minute)", () => {
+  /** A server that accepts connections and never answers: a hung release. */
+  async function hangingServer(): Promise<{ url: string; close: () => Promise<void> }> {
+    const sockets = new Set<import("node:net").Socket>();
+    const server = http.createServer(() => undefined);
+    server.on("connection", (s) => sockets.add(s));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () =>
+        new Promise((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  it("gives up on endpoints that never answer when the budget runs out, whatever the per-request timeout", async () => {
+    const server = await hangingServer();
+    try {
+      const started = Date.now();
+      const r = await runScript("scripts/health-check.sh", ["--url", server.url], {
+        HEALTH_BUDGET: "3",
+        HEALTH_TIMEOUT: "10",
+        HEALTH_INTERVAL: "1",
+      });
+      const seconds = (Date.now() - started) / 1000;
+      expect(r.code).toBe(1);
+      expect(seconds).toBeGreaterThanOrEqual(3);
+      expect(seconds).toBeLessThan(4.5);
+      expect(r.stderr).toContain(`FAIL ${server.url}/health -> no answer`);
+      expect(r.stderr).toMatch(/\(3\.\d+s of the 3s budget\)/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("takes the budget from the stack's `recovery` output, which the program derives", async () => {
+    const server = await hangingServer();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
+    // The output's shape is the program's (typed): a renamed field fails to compile here.
+    const recovery: Pick<RecoveryPlan, "healthCheck"> = {
+      healthCheck: {
+        healthCheckBudgetSeconds: 2,
+        healthCheckIntervalSeconds: 1,
+        healthCheckTimeoutSeconds: 1,
+        updateSeconds: 20,
+        rolloutSeconds: 7,
+        worstCaseSeconds: 29,
+      },
+    };
+    fs.writeFileSync(path.join(dir, "recovery.json"), JSON.stringify(recovery));
+    fs.writeFileSync(
+      path.join(dir, "pulumi"),
+      [
+        "#!/bin/sh",
+        'case "$1 $2 $3" in',
+        `  "stack output webUrl") echo "${server.url}" ;;`,
+        `  "stack output apiUrl") echo "${server.url}/api/v1" ;;`,
+        `  "stack output recovery") cat "${dir}/recovery.json" ;;`,
+        "  *) exit 1 ;;",
+        "esac",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    try {
+      const started = Date.now();
+      const r = await runScript("scripts/health-check.sh", ["staging"], {
+        PATH: `${dir}:${process.env.PATH}`,
+      });
+      const seconds = (Date.now() - started) / 1000;
+      expect(r.stdout).toContain(
+        "health-check: budget 2s, every 1s, 1s per request (the stack's recovery plan)",
+      );
+      expect(r.code).toBe(1);
+      expect(seconds).toBeGreaterThanOrEqual(2);
+      expect(seconds).toBeLessThan(3.5);
+      expect(r.stderr.match(/FAIL /g)).toHaveLength(4);
+    } finally {
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -9,7 +9,7 @@
  */
 import { Platform } from "@pulumi/docker-build/types/enums";
 import { z } from "zod";
-import { resolveAlertThresholds } from "../components/alerts/rules";
+import { thresholdProblems } from "../components/alerts/rules";
 import {
   CLOUDFLARE_PLANS,
   PLAN_CAPABILITIES,
@@ -402,19 +402,8 @@ export const thresholdsSchema = z
   })
   .strict()
   .superRefine((t, ctx) => {
-    try {
-      resolveAlertThresholds(t);
-    } catch (e) {
-      for (const line of (e as Error).message
-        .split("\n")
-        .filter((l) => l.includes("`thresholds."))) {
-        const field = /`thresholds\.([a-zA-Z0-9]+)\.?([a-z]*)`/.exec(line);
-        ctx.addIssue({
-          code: "custom",
-          path: field ? [field[1], ...(field[2] ? [field[2]] : [])] : [],
-          message: line.replace(/^\s*-\s*/, "").replace(/\.$/, ""),
-        });
-      }
+    for (const p of thresholdProblems(t)) {
+      ctx.addIssue({ code: "custom", path: [...p.path], message: p.message.replace(/\.$/, "") });
     }
   });
 

@@ -15,6 +15,7 @@ import {
   AlertThresholds,
   buildAlertRules,
   resolveAlertThresholds,
+  thresholdProblems,
 } from "./rules";
 import {
   buildAlertmanagerConfigSpec,
@@ -114,11 +115,7 @@ export function validateAlertsArgs(args: AlertsArgs): string[] {
     );
   }
   problems.push(...validateRouting(args.critical, args.warningDigest));
-  try {
-    resolveAlertThresholds(args.thresholds);
-  } catch (err) {
-    problems.push(...(err as Error).message.split("\n- ").slice(1));
-  }
+  problems.push(...thresholdProblems(args.thresholds).map((p) => p.message));
   return problems;
 }
 

@@ -5,6 +5,7 @@ import {
   buildAlertRules,
   DEFAULT_ALERT_THRESHOLDS,
   resolveAlertThresholds,
+  thresholdProblems,
 } from "./rules";
 import { buildAlertmanagerConfigSpec, RECEIVERS, validateRouting } from "./routing";
 
@@ -74,6 +75,47 @@ describe("resolveAlertThresholds", () => {
         typeof resolveAlertThresholds
       >[0]),
     ).toThrow("`thresholds.cpu` is not a threshold");
+  });
+});
+
+describe("thresholdProblems", () => {
+  it("is empty for the defaults and for valid overrides", () => {
+    expect(thresholdProblems()).toEqual([]);
+    expect(thresholdProblems({ cpuPercent: { warning: 60 } })).toEqual([]);
+  });
+
+  it("gives each problem its path below `thresholds`, without parsing the message", () => {
+    expect(
+      thresholdProblems({
+        cpu: { warning: 1 },
+        memoryPercent: { warning: 96 },
+        diskPercent: { critical: 120 },
+      } as unknown as Parameters<typeof thresholdProblems>[0]),
+    ).toEqual([
+      {
+        path: ["cpu"],
+        message:
+          "`thresholds.cpu` is not a threshold: use one of cpuPercent, memoryPercent, diskPercent, errorRatePercent, p99LatencySeconds.",
+      },
+      {
+        path: ["memoryPercent", "warning"],
+        message:
+          "`thresholds.memoryPercent.warning` (96) is not below `thresholds.memoryPercent.critical` (95): lower warning or raise critical.",
+      },
+      {
+        path: ["diskPercent", "critical"],
+        message:
+          "`thresholds.diskPercent.critical` (120) must be a number above 0 and at most 100.",
+      },
+    ]);
+  });
+
+  it("names a non-number at its level", () => {
+    expect(
+      thresholdProblems({ p99LatencySeconds: { critical: "1s" } } as unknown as Parameters<
+        typeof thresholdProblems
+      >[0]).map((p) => p.path),
+    ).toEqual([["p99LatencySeconds", "critical"]]);
   });
 });
 

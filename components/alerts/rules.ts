@@ -49,21 +49,42 @@ const THRESHOLD_MAX: Record<keyof AlertThresholds, number> = {
   p99LatencySeconds: Number.POSITIVE_INFINITY,
 };
 
+/** One thing wrong with the threshold overrides. */
+export interface ThresholdProblem {
+  /** Where, below `thresholds`: `["cpuPercent", "warning"]`, or `["cpu"]` for an unknown name. */
+  readonly path: readonly string[];
+  /** One sentence naming the field (`thresholds.<path>`), its value and the fix. */
+  readonly message: string;
+}
+
+/** Overrides merged onto the defaults, field by field. */
+function mergeThresholds(overrides: AlertThresholdOverrides): AlertThresholds {
+  const merged = {} as Record<keyof AlertThresholds, ThresholdPair>;
+  for (const key of Object.keys(DEFAULT_ALERT_THRESHOLDS) as (keyof AlertThresholds)[]) {
+    merged[key] = { ...DEFAULT_ALERT_THRESHOLDS[key], ...(overrides[key] ?? {}) };
+  }
+  return merged;
+}
+
 /**
- * Merge overrides onto the defaults and check the result. Throws one error listing every problem
- * (non-numbers, out of range, warning not below critical), each naming the field and the fix.
+ * Every problem with the overrides once merged onto the defaults (unknown names, non-numbers, out
+ * of range, warning not below critical), each with its path. The stack config's schema
+ * (config/schema.ts) and the Alerts component both check with this one function.
  */
-export function resolveAlertThresholds(overrides: AlertThresholdOverrides = {}): AlertThresholds {
-  const problems: string[] = [];
+export function thresholdProblems(overrides: AlertThresholdOverrides = {}): ThresholdProblem[] {
+  const problems: ThresholdProblem[] = [];
   const known = Object.keys(DEFAULT_ALERT_THRESHOLDS);
   for (const key of Object.keys(overrides)) {
     if (!known.includes(key)) {
-      problems.push(`\`thresholds.${key}\` is not a threshold: use one of ${known.join(", ")}.`);
+      problems.push({
+        path: [key],
+        message: `\`thresholds.${key}\` is not a threshold: use one of ${known.join(", ")}.`,
+      });
     }
   }
-  const resolved = {} as Record<keyof AlertThresholds, ThresholdPair>;
-  for (const key of Object.keys(DEFAULT_ALERT_THRESHOLDS) as (keyof AlertThresholds)[]) {
-    const pair = { ...DEFAULT_ALERT_THRESHOLDS[key], ...(overrides[key] ?? {}) };
+  const merged = mergeThresholds(overrides);
+  for (const key of Object.keys(merged) as (keyof AlertThresholds)[]) {
+    const pair = merged[key];
     const max = THRESHOLD_MAX[key];
     for (const level of ["warning", "critical"] as const) {
       const value = pair[level];
@@ -71,21 +92,34 @@ export function resolveAlertThresholds(overrides: AlertThresholdOverrides = {}):
         const range = Number.isFinite(max)
           ? `a number above 0 and at most ${max}`
           : "a number above 0";
-        problems.push(`\`thresholds.${key}.${level}\` (${String(value)}) must be ${range}.`);
+        problems.push({
+          path: [key, level],
+          message: `\`thresholds.${key}.${level}\` (${String(value)}) must be ${range}.`,
+        });
       }
     }
     if (pair.warning >= pair.critical) {
-      problems.push(
-        `\`thresholds.${key}.warning\` (${pair.warning}) is not below \`thresholds.${key}.critical\` ` +
+      problems.push({
+        path: [key, "warning"],
+        message:
+          `\`thresholds.${key}.warning\` (${pair.warning}) is not below \`thresholds.${key}.critical\` ` +
           `(${pair.critical}): lower warning or raise critical.`,
-      );
+      });
     }
-    resolved[key] = pair;
   }
+  return problems;
+}
+
+/**
+ * Merge overrides onto the defaults and check the result with {@link thresholdProblems}. Throws one
+ * error listing every problem, each naming the field and the fix.
+ */
+export function resolveAlertThresholds(overrides: AlertThresholdOverrides = {}): AlertThresholds {
+  const problems = thresholdProblems(overrides);
   if (problems.length > 0) {
-    throw new Error(`Invalid alert thresholds:\n- ${problems.join("\n- ")}`);
+    throw new Error(`Invalid alert thresholds:\n- ${problems.map((p) => p.message).join("\n- ")}`);
   }
-  return resolved;
+  return mergeThresholds(overrides);
 }
 
 /** How long a condition must hold before each alert fires (Prometheus durations). */

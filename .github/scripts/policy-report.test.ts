@@ -10,10 +10,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import * as report from "../.github/scripts/policy-report.cjs";
-import { WAIVER_PREFIX } from "../policy/lib/waivers";
+import { WAIVER_PREFIX } from "../../policy/lib/waivers";
+import * as report from "./policy-report.cjs";
 
-const RECORDED = path.join(__dirname, "fixtures", "engine-output");
+const RECORDED = path.join(__dirname, "..", "..", "test", "fixtures", "engine-output");
 
 interface Recording {
   readonly events: string;

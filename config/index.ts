@@ -189,6 +189,32 @@ export interface LoadedConfig {
   readonly secrets: StackSecrets;
 }
 
+/**
+ * Whether the engine handed `fullKey` (e.g. `monkeytown:jwtSecret`) over as a secret, i.e. it was set
+ * with `pulumi config set --secret`.
+ *
+ * Why an SDK internal: the loader must know which keys are secret before it reads any value, since
+ * `pulumi.Config`'s plain getters return a secret in plaintext without a warning (their guard is
+ * commented out in the SDK's config.ts); secrets are read only with `requireSecret`, and a secret
+ * key stored in plaintext is reported without being read. The SDK has no public way to ask: its
+ * answer is `isConfigSecret` in `@pulumi/pulumi/runtime/config`, marked `@internal` (absent from the
+ * typings), which reads the secret keys the language host passes in `PULUMI_CONFIG_SECRET_KEYS`.
+ * This is the only place that reaches for it; config/secret-keys.test.ts fails if an SDK upgrade
+ * removes or changes it.
+ */
+export function isSecretConfigKey(fullKey: string): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const runtimeConfig = require("@pulumi/pulumi/runtime/config") as {
+    isConfigSecret?: (k: string) => boolean;
+  };
+  if (typeof runtimeConfig.isConfigSecret !== "function") {
+    throw new Error(
+      "@pulumi/pulumi/runtime/config no longer exports isConfigSecret: the config loader cannot tell secret keys from plain ones. Pin the SDK version that has it, or update isSecretConfigKey (config/index.ts).",
+    );
+  }
+  return runtimeConfig.isConfigSecret(fullKey);
+}
+
 function resolved(output: pulumi.Output<string>): Promise<string> {
   return new Promise((resolve) => output.apply((v) => resolve(v)));
 }
@@ -200,17 +226,13 @@ function resolved(output: pulumi.Output<string>): Promise<string> {
 export async function loadStackConfig(): Promise<LoadedConfig> {
   const stack = pulumi.getStack();
   const cfg = new pulumi.Config(NAMESPACE);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const runtimeConfig = require("@pulumi/pulumi/runtime/config") as {
-    isConfigSecret(k: string): boolean;
-  };
 
   const plain: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
     if (!fullKey.startsWith(`${NAMESPACE}:`)) continue;
     const key = fullKey.slice(NAMESPACE.length + 1);
-    if (runtimeConfig.isConfigSecret(fullKey)) {
+    if (isSecretConfigKey(fullKey)) {
       secretKeys.push(key);
     } else if (!SECRET_KEY_NAMES.includes(key)) {
       plain[key] = cfg.require(key);

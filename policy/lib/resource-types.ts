@@ -9,6 +9,14 @@
  * typed props.
  */
 import type * as k8s from "@pulumi/kubernetes";
+import type { Resource } from "@pulumi/pulumi";
+
+/**
+ * What `validateResourceOfType` takes: a resource class, or one of the stand-ins below. Its
+ * signature, with the args left open (`never`) since a rule reads the props untyped.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's own parameter type
+export type ResourceClass = new (name: string, args: never, ...rest: any[]) => Resource;
 
 /** A stand-in for a resource class that carries only its Pulumi type token. */
 export function resourceType<C>(token: string): C {

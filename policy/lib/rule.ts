@@ -3,16 +3,19 @@
  * honouring waivers, snapshotting props (unknowns become `UNKNOWN`), and dispatching to the
  * workload / Docker views. Each file in `policies/` is a factory that calls one of these.
  */
-import type {
-  EnforcementLevel,
-  PolicyConfigSchema,
-  ReportViolation,
-  ResourceValidationArgs,
-  ResourceValidationPolicy,
-  Severity,
+import {
+  validateResourceOfType,
+  type EnforcementLevel,
+  type PolicyConfigSchema,
+  type ReportViolation,
+  type ResourceValidation,
+  type ResourceValidationArgs,
+  type ResourceValidationPolicy,
+  type Severity,
 } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { DockerContainer, dockerContainer } from "./docker";
+import type { ResourceClass } from "./resource-types";
 import { activeWaiver, now } from "./waivers";
 import { snapshot } from "./values";
 import { Workload, extractWorkload } from "./workload";
@@ -72,18 +75,25 @@ export interface RuleInput {
 
 export type Report = (message: string) => void;
 
-export interface ResourceRuleDef<C> extends RuleMeta {
-  /** Cheap type filter, called before anything else. */
-  appliesTo(type: string): boolean;
-  check(resource: RuleInput, config: C, report: Report): void;
-}
+/**
+ * Which resources a rule checks: a cheap filter on the type token, or one resource type. A rule
+ * bound to one type (a class from `lib/resource-types.ts`) goes through `validateResourceOfType`,
+ * so the engine skips it for other types without a call and lists it as not applicable there.
+ */
+type Applicability =
+  | { /** Cheap type filter, called before anything else. */ appliesTo(type: string): boolean }
+  | { /** The one resource type the rule checks. */ resourceType: ResourceClass };
+
+export type ResourceRuleDef<C> = RuleMeta &
+  Applicability & {
+    check(resource: RuleInput, config: C, report: Report): void;
+  };
 
 /** Policies built by this module carry their metadata for docs and tests. */
 export type PackPolicy = ResourceValidationPolicy & { peers?: string };
 
 export function resourceRule<C extends object>(def: ResourceRuleDef<C>): PackPolicy {
-  const validate = (args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
-    if (!def.appliesTo(args.type)) return;
+  const run = (args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
     const props = snapshot(args.props);
     if (activeWaiver(args.type, props, def.name, now())) return;
     const config = readConfig<C>(def.configSchema, () => args.getConfig<object>());
@@ -91,6 +101,14 @@ export function resourceRule<C extends object>(def: ResourceRuleDef<C>): PackPol
       reportViolation(m),
     );
   };
+  const validate: ResourceValidation =
+    "resourceType" in def
+      ? validateResourceOfType(def.resourceType, (_props, args, reportViolation) =>
+          run(args, reportViolation),
+        )
+      : (args, reportViolation) => {
+          if (def.appliesTo(args.type)) run(args, reportViolation);
+        };
   return {
     name: def.name,
     description: def.description,

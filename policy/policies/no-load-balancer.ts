@@ -1,8 +1,6 @@
-import { validateResourceOfType } from "@pulumi/policy";
 import { K8sService } from "../lib/resource-types";
-import { configSchema, readConfig, PackPolicy } from "../lib/rule";
-import { snapshot, UNKNOWN, field, obj, str } from "../lib/values";
-import { activeWaiver, now } from "../lib/waivers";
+import { configSchema, PackPolicy, resourceRule } from "../lib/rule";
+import { UNKNOWN, field, obj, str } from "../lib/values";
 
 export interface NoLoadBalancerConfig {
   /** Services allowed to be LoadBalancer/NodePort, as "namespace/name" or "name". */
@@ -11,23 +9,13 @@ export interface NoLoadBalancerConfig {
   allowNodePort: boolean;
 }
 
-const configSchemaDef = configSchema({
-  allowedServices: {
-    type: "array",
-    items: { type: "string" },
-    default: [],
-    description: 'Services allowed to be exposed directly, as "namespace/name" or "name".',
-  },
-  allowNodePort: { type: "boolean", default: false, description: "Allow type: NodePort." },
-});
-
 /**
  * Services are not of type LoadBalancer (nor NodePort) unless listed: traffic enters through the
  * Cloudflare edge and the ingress, and every cloud load balancer is a public entry point that
  * bypasses both (and costs money).
  */
 export function noLoadBalancer(): PackPolicy {
-  return {
+  return resourceRule<NoLoadBalancerConfig>({
     name: "no-load-balancer",
     description: "Services are not exposed as LoadBalancer or NodePort except where allowed.",
     enforcementLevel: "advisory",
@@ -36,25 +24,30 @@ export function noLoadBalancer(): PackPolicy {
       "kube-score service-type (NodePort); Polaris (none); kubesec (none); checkov (none); Kyverno restrict-service-type / restrict-loadbalancer (best practices)",
     remediationSteps:
       "Use type: ClusterIP behind the ingress, or list the Service in allowedServices after review.",
-    configSchema: configSchemaDef,
-    validateResource: validateResourceOfType(K8sService, (_service, args, reportViolation) => {
-      const props = snapshot(args.props);
-      if (activeWaiver(args.type, props, "no-load-balancer", now())) return;
-      const config = readConfig<NoLoadBalancerConfig>(configSchemaDef, () =>
-        args.getConfig<object>(),
-      );
-      const type = str(field(obj(field(obj(props), "spec")), "type"));
+    configSchema: configSchema({
+      allowedServices: {
+        type: "array",
+        items: { type: "string" },
+        default: [],
+        description: 'Services allowed to be exposed directly, as "namespace/name" or "name".',
+      },
+      allowNodePort: { type: "boolean", default: false, description: "Allow type: NodePort." },
+    }),
+    resourceType: K8sService,
+    check(r, config, report) {
+      const props = obj(r.props);
+      const type = str(field(obj(field(props, "spec")), "type"));
       if (type === UNKNOWN || type === undefined) return;
       if (type !== "LoadBalancer" && !(type === "NodePort" && !config.allowNodePort)) return;
-      const meta = obj(field(obj(props), "metadata"));
+      const meta = obj(field(props, "metadata"));
       const n = str(field(meta, "name"));
       const ns = str(field(meta, "namespace"));
-      const name = typeof n === "string" ? n : args.name;
+      const name = typeof n === "string" ? n : r.name;
       const ids = [name, `${typeof ns === "string" ? ns : "default"}/${name}`];
       if (config.allowedServices.some((a) => ids.includes(a))) return;
-      reportViolation(
+      report(
         `Service "${name}" is type ${type}, which opens a port on ${type === "LoadBalancer" ? "a public cloud load balancer" : "every node"} and bypasses the Cloudflare edge and the ingress. Fix: use type: ClusterIP behind the ingress, or add "${ids[1]}" to allowedServices after review.`,
       );
-    }),
-  };
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { beforeEach, describe, expect, it } from "vitest";
 import { TestResource, evaluatePolicies, urnOf } from "../testing";
-import { LABELS, hardenedPodSpec, messagesOf, resourceOf, workload } from "./helpers";
+import { LABELS, dateIn, hardenedPodSpec, messagesOf, resourceOf, workload } from "./helpers";
 
 const SELECTOR = {
   matchLabels: { "app.kubernetes.io/name": "web", "app.kubernetes.io/part-of": "monkeytown" },
@@ -232,6 +232,23 @@ describe("no-load-balancer", () => {
         [rule]: { allowedServices: ["monkeytown/web"] },
       }),
     ).toEqual([]);
+  });
+  it("honours a valid waiver on the Service, and not an expired one", async () => {
+    const waived = (expires: string) =>
+      resourceOf(k8s.core.v1.Service, "edge-lb", {
+        metadata: {
+          name: "edge-lb",
+          namespace: "monkeytown",
+          annotations: {
+            "policy.monkeytown.dev/waive-no-load-balancer": `reason=health checks from the cloud LB, approved by platform (PLAT-40); expires=${expires}`,
+          },
+        },
+        spec: { type: "LoadBalancer", ports: [{ port: 80 }] },
+      });
+    expect(await messagesOf(rule, [waived(dateIn(30))])).toEqual([]);
+    expect(await messagesOf(rule, [waived("2020-01-31")])).toEqual([
+      expect.stringMatching(/Service "edge-lb" is type LoadBalancer/),
+    ]);
   });
 });
 

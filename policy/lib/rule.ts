@@ -1,6 +1,6 @@
 /**
  * The one place where a rule meets @pulumi/policy: reading config (schema defaults applied once),
- * honouring waivers, snapshotting props (unknowns become `UNKNOWN`), and dispatching to the
+ * honouring waivers, unwrapping props (unknowns become `UNKNOWN`), and dispatching to the
  * workload / Docker views. Each file in `policies/` is a factory that calls one of these.
  */
 import {
@@ -17,7 +17,7 @@ import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { DockerContainer, dockerContainer } from "./docker";
 import type { ResourceClass } from "./resource-types";
 import { activeWaiver, now } from "./waivers";
-import { snapshot } from "./values";
+import { unwrapProxy } from "./values";
 import { Workload, extractWorkload } from "./workload";
 
 /** A config schema whose every property carries its default: defaults live here and nowhere else. */
@@ -69,7 +69,7 @@ export interface RuleInput {
   type: string;
   name: string;
   urn: string;
-  /** Snapshot of the props (plain data, unknowns as `UNKNOWN`). */
+  /** The props under the engine's proxy (plain data; read with `lib/values.ts`, unknowns as `UNKNOWN`). */
   props: unknown;
 }
 
@@ -94,7 +94,7 @@ export type PackPolicy = ResourceValidationPolicy & { peers?: string };
 
 export function resourceRule<C extends object>(def: ResourceRuleDef<C>): PackPolicy {
   const run = (args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
-    const props = snapshot(args.props);
+    const props = unwrapProxy(args.props);
     if (activeWaiver(args.type, props, def.name, now())) return;
     const config = readConfig<C>(def.configSchema, () => args.getConfig<object>());
     def.check({ type: args.type, name: args.name, urn: args.urn, props }, config, (m) =>

@@ -33,8 +33,8 @@ import {
   items,
   num,
   obj,
-  snapshot,
   str,
+  unwrapProxy,
 } from "./values";
 import { activeWaiver, now } from "./waivers";
 import { Workload, extractWorkload, workloadKind } from "./workload";
@@ -400,7 +400,7 @@ export function stackView(resources: readonly PolicyResource[]): StackView {
     namespaces: [],
     monitors: [],
     ingresses: [],
-    propsOf: (r) => props.get(r) ?? snapshot(r.props),
+    propsOf: (r) => props.get(r) ?? unwrapProxy(r.props),
     pdbCandidates: (labels) =>
       (pdbIndex ??= new SelectorIndex(view.pdbs, (p) => p.selector)).candidates(labels),
     networkPolicyCandidates: (labels) =>
@@ -425,7 +425,7 @@ export function stackView(resources: readonly PolicyResource[]): StackView {
   for (const r of resources) {
     const kind = viewKind(r.type);
     if (kind === undefined) continue;
-    const p = snapshot(r.props);
+    const p = unwrapProxy(r.props);
     props.set(r, p);
     const [name, namespace] = metaOf(p);
     const spec = obj(field(obj(p), "spec"));

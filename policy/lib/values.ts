@@ -39,7 +39,12 @@ export const UNKNOWN_SENTINELS: ReadonlySet<string> = new Set([
 const PROXY_MARKER = "__isSpecialProxy";
 const PROXY_TARGET = "__getSpecialProxyTarget";
 
-/** Unwraps `unknownCheckingProxy` (and `secretsPreservingProxy`) layers; plain values pass through. */
+/**
+ * The props to read: the object under the engine's `unknownCheckingProxy` (and
+ * `secretsPreservingProxy`) layers; plain values pass through. Secrets arrive already unwrapped to
+ * their plaintext during validation (pulumi-policy#241), so they need no handling here. Nested
+ * values are raw; read them with the accessors below, which map unknowns to `UNKNOWN`.
+ */
 export function unwrapProxy(value: unknown): unknown {
   let v = value;
   for (let i = 0; i < 4 && v !== null && typeof v === "object"; i++) {
@@ -48,15 +53,6 @@ export function unwrapProxy(value: unknown): unknown {
     v = o[PROXY_TARGET];
   }
   return v;
-}
-
-/**
- * The props to read: the object under the engine's proxy. Secrets arrive already unwrapped to
- * their plaintext during validation (pulumi-policy#241), so they need no handling here. Nested
- * values are raw; read them with the accessors below, which map unknowns to `UNKNOWN`.
- */
-export function snapshot(value: unknown): unknown {
-  return unwrapProxy(value);
 }
 
 function sentinel(value: unknown): boolean {

@@ -30,8 +30,6 @@ export interface WaiverLimits {
   minReasonLength: number;
 }
 
-export const DEFAULT_WAIVER_LIMITS: WaiverLimits = { maxDays: 180, minReasonLength: 10 };
-
 const DAY_MS = 86_400_000;
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -90,7 +88,7 @@ export function limitProblems(w: Waiver, now: number, limits: WaiverLimits): str
 
 /**
  * The annotations (Kubernetes resources) or labels (Docker containers and images) a resource can
- * carry waivers in. `props` is a snapshot.
+ * carry waivers in. `props` is unwrapped (`unwrapProxy`).
  */
 export function waiverCarriers(type: string, props: unknown): [string, Maybe<string>][] {
   if (type.startsWith("kubernetes:")) {

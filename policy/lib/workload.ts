@@ -250,7 +250,7 @@ function containersOf(
 
 /**
  * Extracts the workload view of a resource, or undefined when the type is not a workload.
- * `props` must already be a snapshot (see `values.ts`).
+ * `props` must already be unwrapped (`unwrapProxy`, `values.ts`).
  */
 export function extractWorkload(
   type: string,

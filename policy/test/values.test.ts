@@ -9,8 +9,8 @@ import {
   field,
   num,
   obj,
-  snapshot,
   str,
+  unwrapProxy,
 } from "../lib/values";
 import { evaluatePolicies, formatViolations } from "../testing";
 import { hardenedContainer, hardenedPodSpec, typeOf, workload } from "./helpers";
@@ -18,7 +18,7 @@ import { hardenedContainer, hardenedPodSpec, typeOf, workload } from "./helpers"
 /** The engine's unknown string sentinel; the other six are checked against the proxy below. */
 const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-describe("snapshot of engine-wrapped props", () => {
+describe("unwrapping engine-wrapped props", () => {
   it("every sentinel the pack knows is one the real unknownCheckingProxy treats as unknown", () => {
     for (const s of UNKNOWN_SENTINELS) {
       const proxied = unknownCheckingProxy({ value: s }) as { value: unknown };
@@ -34,8 +34,8 @@ describe("snapshot of engine-wrapped props", () => {
         template: { spec: { containers: [{ name: "web", image: UNKNOWN_STRING }] } },
       },
     };
-    expect(snapshot(unknownCheckingProxy(props))).toBe(props);
-    expect(snapshot(props)).toBe(props);
+    expect(unwrapProxy(unknownCheckingProxy(props))).toBe(props);
+    expect(unwrapProxy(props)).toBe(props);
   });
 
   it("the accessors read every unknown sentinel as UNKNOWN and known values as themselves", () => {

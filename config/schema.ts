@@ -1,8 +1,14 @@
 /**
  * zod schemas for the stack configuration, one per concern, every object `.strict()` so a typo is
  * an error rather than a silently ignored key. Defaults come from the seeds
- * (../shared/SEEDS: resource profiles, environment matrix, alert thresholds, rate limits) and are
- * written once, here.
+ * (../shared/SEEDS: resource profiles, environment matrix, alert thresholds, rate limits) and each
+ * is written once. What a component also takes as an argument is defaulted by the component's own
+ * constant, which this schema applies: `WEB_DEFAULTS` (components/web/defaults.ts), `API_DEFAULTS`
+ * (components/api/defaults.ts), `REPOSITORY_DEFAULTS` (components/repository/defaults.ts),
+ * `CLUSTER_NAMESPACE_DEFAULTS` and `RECOVERY_DEFAULTS` (components/k8s), `DEFAULT_ALERT_THRESHOLDS`
+ * (components/alerts/rules.ts); the edge's zone keys stay unset here and take `EDGE_DEFAULTS`
+ * (components/edge) in the component. Defaults no component has (a stack's Kubernetes mode, the
+ * ClusterIssuers, the autoscaling bounds, ...) are written here. Those modules load no Pulumi SDK.
  *
  * Keys live in the `monkeytown` namespace: `monkeytown:web` holds the `web` object below, and so on.
  * Secrets are not part of these schemas: they are read only with `requireSecret` (see ./secrets.ts).
@@ -16,17 +22,25 @@ import {
   PLAN_NAMES,
   type CloudflarePlan,
 } from "../components/edge/plans";
-import { MIN_CONTAINER_RECOVERY_SECONDS, PROBE_COSTS, resourceProblems } from "../components/k8s";
+import { API_DEFAULTS } from "../components/api/defaults";
+import {
+  CLUSTER_NAMESPACE_DEFAULTS,
+  CPU_QUANTITY,
+  MEMORY_QUANTITY,
+  MIN_CONTAINER_RECOVERY_SECONDS,
+  PROBE_COSTS,
+  RECOVERY_DEFAULTS,
+  resourceProblems,
+  type ResourceSpec,
+} from "../components/k8s";
+import { REPOSITORY_DEFAULTS } from "../components/repository/defaults";
+import { WEB_DEFAULTS } from "../components/web/defaults";
 import { recoveryPlan } from "./recovery";
 
-/** Kubernetes CPU quantity: `100m`, `0.5`, `2`. */
-const cpuQuantity = z
-  .string()
-  .regex(/^(\d+m|\d+(\.\d+)?)$/, "must be a CPU quantity such as 100m, 0.5 or 2");
-/** Kubernetes memory quantity: `64Mi`, `1Gi`, `128M`. */
+const cpuQuantity = z.string().regex(CPU_QUANTITY, "must be a CPU quantity such as 100m, 0.5 or 2");
 const memoryQuantity = z
   .string()
-  .regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$/, "must be a memory quantity such as 64Mi or 1Gi");
+  .regex(MEMORY_QUANTITY, "must be a memory quantity such as 64Mi or 1Gi");
 
 const resourcePair = (cpu: string, memory: string) =>
   z.object({ cpu: cpuQuantity.default(cpu), memory: memoryQuantity.default(memory) }).strict();
@@ -36,7 +50,7 @@ const resourcePair = (cpu: string, memory: string) =>
  * must be at least its request (the API server would reject the pod): checked here, with the same
  * function the components use, so a bad profile is one more line of the config error.
  */
-export const resourcesSchema = (profile: ResourceProfile) =>
+export const resourcesSchema = (profile: ResourceSpec) =>
   z
     .object({
       requests: resourcePair(profile.requests.cpu, profile.requests.memory).default(
@@ -56,22 +70,6 @@ export const resourcesSchema = (profile: ResourceProfile) =>
       }
     })
     .default({ requests: profile.requests, limits: profile.limits });
-
-export interface ResourceProfile {
-  readonly requests: { readonly cpu: string; readonly memory: string };
-  readonly limits: { readonly cpu: string; readonly memory: string };
-}
-
-/** Architecture seed §3.1: static web container. */
-export const WEB_PROFILE: ResourceProfile = {
-  requests: { cpu: "100m", memory: "64Mi" },
-  limits: { cpu: "200m", memory: "128Mi" },
-};
-/** Architecture seed §3.2: Node runtime container. */
-export const API_PROFILE: ResourceProfile = {
-  requests: { cpu: "200m", memory: "256Mi" },
-  limits: { cpu: "1000m", memory: "512Mi" },
-};
 
 /** A DNS host name: lower-case labels of letters, digits and hyphens. */
 export const hostname = z
@@ -130,15 +128,20 @@ export const environmentSchema = z
  */
 export const recoverySchema = z
   .object({
-    /** A crashed or hung container serves again within this (seed: container crash, RTO 30 s). @default 30 */
-    containerSeconds: z.number().int().min(1).max(600).default(30),
-    /** A failed deployment is rolled back within this (seed: deployment failure, RTO 1 min). @default 60 */
-    rollbackSeconds: z.number().int().min(1).max(3600).default(60),
+    /** A crashed or hung container serves again within this (seed: container crash, RTO 30 s). */
+    containerSeconds: z.number().int().min(1).max(600).default(RECOVERY_DEFAULTS.containerSeconds),
+    /** A failed deployment is rolled back within this (seed: deployment failure, RTO 1 min). */
+    rollbackSeconds: z.number().int().min(1).max(3600).default(RECOVERY_DEFAULTS.rollbackSeconds),
     /**
      * The engine's share of a rollback `pulumi up` (config set, preview, the update's API calls),
-     * not counting the rollout. @default 20
+     * not counting the rollout.
      */
-    rollbackUpdateSeconds: z.number().int().min(1).max(600).default(20),
+    rollbackUpdateSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(600)
+      .default(RECOVERY_DEFAULTS.rollbackUpdateSeconds),
   })
   .strict();
 
@@ -188,10 +191,10 @@ const k8sSubdomain = z
  */
 export const clusterSchema = z
   .object({
-    /** Namespace of the ingress controller; the NetworkPolicies admit traffic from it. @default "ingress-nginx" */
-    ingressNamespace: k8sName.default("ingress-nginx"),
-    /** Namespace of Prometheus; the API's NetworkPolicy admits its scrapes. @default "monitoring" */
-    monitoringNamespace: k8sName.default("monitoring"),
+    /** Namespace of the ingress controller; the NetworkPolicies admit traffic from it. */
+    ingressNamespace: k8sName.default(CLUSTER_NAMESPACE_DEFAULTS.ingress),
+    /** Namespace of Prometheus; the API's NetworkPolicy admits its scrapes. */
+    monitoringNamespace: k8sName.default(CLUSTER_NAMESPACE_DEFAULTS.monitoring),
     /**
      * Labels on the PrometheusRule, ServiceMonitor and AlertmanagerConfig, for the Prometheus
      * Operator's selectors (kube-prometheus-stack selects `release: <Helm release>`). @default {}
@@ -215,17 +218,19 @@ export const clusterSchema = z
   })
   .strict();
 
+/** The WebService's settings; defaults: `WEB_DEFAULTS`. */
 export const webSchema = z
   .object({
-    /** Fixed replica count. @default 1 */
-    replicas: z.number().int().min(1).max(50).default(1),
-    /** Unprivileged container port nginx listens on. @default 8080 */
-    port: z.number().int().min(1024).max(65535).default(8080),
+    /** Fixed replica count. */
+    replicas: z.number().int().min(1).max(50).default(WEB_DEFAULTS.replicas),
+    /** Unprivileged container port nginx listens on. */
+    port: z.number().int().min(1024).max(65535).default(WEB_DEFAULTS.port),
     /** Ingress host; no Ingress when unset. */
     host: hostname.optional(),
-    /** Ingress class. @default "nginx" */
-    ingressClassName: z.string().min(1).default("nginx"),
-    resources: resourcesSchema(WEB_PROFILE),
+    /** Ingress class. */
+    ingressClassName: z.string().min(1).default(WEB_DEFAULTS.ingressClassName),
+    /** Requests and limits; the seed's static web profile. */
+    resources: resourcesSchema(WEB_DEFAULTS.resources),
   })
   .strict();
 
@@ -235,8 +240,13 @@ export const autoscalingSchema = z
     minReplicas: z.number().int().min(1).default(2),
     /** @default 10 */
     maxReplicas: z.number().int().min(1).max(100).default(10),
-    /** Target average CPU utilisation (%) — the seed's "scale up" threshold. @default 70 */
-    targetCpuUtilization: z.number().int().min(10).max(95).default(70),
+    /** Target average CPU utilisation (%) — the seed's "scale up" threshold. */
+    targetCpuUtilization: z
+      .number()
+      .int()
+      .min(10)
+      .max(95)
+      .default(API_DEFAULTS.targetCpuUtilization),
   })
   .strict()
   .refine((a) => a.minReplicas <= a.maxReplicas, {
@@ -244,14 +254,15 @@ export const autoscalingSchema = z
     path: ["minReplicas"],
   });
 
+/** The ApiService's settings; defaults: `API_DEFAULTS`. */
 export const apiSchema = z
   .object({
-    /** Fixed replica count, used when `autoscaling` is unset. @default 1 */
-    replicas: z.number().int().min(1).max(50).default(1),
+    /** Fixed replica count, used when `autoscaling` is unset. */
+    replicas: z.number().int().min(1).max(50).default(API_DEFAULTS.replicas),
     /** HorizontalPodAutoscaler bounds; when set, the Deployment leaves `spec.replicas` to the HPA. */
     autoscaling: autoscalingSchema.optional(),
-    /** Container port of the Express server. @default 3000 */
-    port: z.number().int().min(1024).max(65535).default(3000),
+    /** Container port of the Express server. */
+    port: z.number().int().min(1024).max(65535).default(API_DEFAULTS.port),
     /** `rolling` (maxSurge 1, maxUnavailable 0) or `blue-green`. @default "rolling" */
     strategy: z.enum(["rolling", "blue-green"]).default("rolling"),
     /** Blue-green only: the colour the Service sends traffic to. @default "blue" */
@@ -273,7 +284,8 @@ export const apiSchema = z
       .string()
       .regex(/^\/[a-z0-9/_-]*$/)
       .default("/api/v1"),
-    resources: resourcesSchema(API_PROFILE),
+    /** Requests and limits; the seed's Node runtime profile. */
+    resources: resourcesSchema(API_DEFAULTS.resources),
   })
   .strict()
   .superRefine((api, ctx) => {
@@ -428,7 +440,11 @@ export const alertsSchema = z
   })
   .strict();
 
-/** Zone-level edge keys: only the stack with `edge.manageZone` may set them. */
+/**
+ * Zone-level edge keys: only the stack with `edge.manageZone` may set them. Unset, each takes the
+ * Edge component's default (`EDGE_DEFAULTS` in components/edge: the infrastructure seed's rate
+ * limits, no WAF, no Advanced Rate Limiting), so the schema leaves them unset.
+ */
 export const EDGE_ZONE_KEYS = [
   "zoneHostnames",
   "plan",
@@ -463,17 +479,17 @@ export const edgeSchema = z
     zoneHostnames: z.array(hostname).min(1).optional(),
     /** The zone's Cloudflare plan; decides which rate-limit tiers and WAF rules exist. Required with manageZone. */
     plan: z.enum(CLOUDFLARE_PLANS as [CloudflarePlan, ...CloudflarePlan[]]).optional(),
-    /** The zone has Enterprise's Advanced Rate Limiting (Host, header and cookie counting). @default false */
+    /** The zone has Enterprise's Advanced Rate Limiting (Host, header and cookie counting). */
     advancedRateLimiting: z.boolean().optional(),
-    /** Cloudflare's managed WAF rules (Pro and above). @default false */
+    /** Cloudflare's managed WAF rules (Pro and above). */
     waf: z.boolean().optional(),
-    /** Per-IP requests per minute on /api (infrastructure seed: 100). @default 100 */
+    /** Per-IP requests per minute on /api (the infrastructure seed's per-IP tier). */
     apiRateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
-    /** Requests per minute on /api from every client together, per data centre (seed: 1000). @default 1000 */
+    /** Requests per minute on /api from every client together, per data centre (the seed's global tier). */
     globalRateLimitPerMinute: z.number().int().min(1).max(1_000_000).optional(),
-    /** Requests per minute on /api per user (seed: 500). @default 500 */
+    /** Requests per minute on /api per user (the seed's per-user tier). */
     userRateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
-    /** What identifies a user: `header:<lower-case name>` or `cookie:<name>`. @default "header:authorization" */
+    /** What identifies a user: `header:<lower-case name>` or `cookie:<name>`. */
     userRateLimitKey: z
       .string()
       .regex(
@@ -569,8 +585,13 @@ export const githubSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]+$/)
       .optional(),
-    /** Approving reviews required on pull requests to main. @default 1 */
-    requiredReviews: z.number().int().min(1).max(6).default(1),
+    /** Approving reviews required on pull requests to main. */
+    requiredReviews: z
+      .number()
+      .int()
+      .min(1)
+      .max(6)
+      .default(REPOSITORY_DEFAULTS.requiredApprovingReviewCount),
     /** User ids that approve production deployments. */
     productionReviewerUserIds: z.array(z.number().int().positive()).default([]),
     /** Team ids that approve production deployments. */
@@ -682,4 +703,3 @@ export const stackConfigSchema = z
   });
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
-export type Resources = z.infer<ReturnType<typeof resourcesSchema>>;

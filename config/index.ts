@@ -8,6 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { secretOutput, type SecretOutput } from "../components/secrets/output";
 import { stackConfigSchema, type StackConfig } from "./schema";
 import { SECRET_KEYS, SECRET_KEY_NAMES, validateSecretValues } from "./secrets";
 
@@ -178,9 +179,9 @@ export function formatProblems(problems: readonly ConfigProblem[], stack: string
   ].join("\n");
 }
 
-/** Secret config of the stack, each value wrapped as a Pulumi secret Output. */
+/** Secret config of the stack, each value a Pulumi secret Output. */
 export type StackSecrets = Readonly<
-  Partial<Record<(typeof SECRET_KEYS)[number]["key"], pulumi.Output<string>>>
+  Partial<Record<(typeof SECRET_KEYS)[number]["key"], SecretOutput>>
 >;
 
 export interface LoadedConfig {
@@ -242,11 +243,11 @@ export async function loadStackConfig(): Promise<LoadedConfig> {
     }
   }
 
-  const secrets: Record<string, pulumi.Output<string>> = {};
+  const secrets: Record<string, SecretOutput> = {};
   const values: Record<string, string | undefined> = {};
   for (const key of SECRET_KEY_NAMES) {
     if (!secretKeys.includes(key)) continue;
-    secrets[key] = cfg.requireSecret(key);
+    secrets[key] = secretOutput(cfg.requireSecret(key));
     values[key] = await resolved(secrets[key]);
   }
 

@@ -4,19 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkArgs, PKG } from "../args";
 import { standardLabels } from "../k8s";
 
-declare const secretBrand: unique symbol;
+import type { SecretOutput } from "./output";
 
-/**
- * A string Output that is known to be a Pulumi secret. The only ways to make one are
- * `secretOutput()` (which wraps with `pulumi.secret`) and the config loader's `requireSecret`
- * values, so a plain string or a plain Output cannot be handed to a component as a secret.
- */
-export type SecretOutput = pulumi.Output<string> & { readonly [secretBrand]: true };
-
-/** Mark (and wrap) an Output as secret. */
-export function secretOutput(value: pulumi.Output<string>): SecretOutput {
-  return pulumi.secret(value) as SecretOutput;
-}
+export { secretOutput, type SecretOutput } from "./output";
 
 /** Where a workload finds a secret: the Secret's name and the keys it holds. */
 export interface SecretReference {

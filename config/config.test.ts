@@ -151,6 +151,18 @@ const BAD: readonly BadCase[] = [
     says: /is required when edge.enabled is true/,
   },
   {
+    name: "edge switched on with a string, not a boolean",
+    plain: devWith({ edge: { enabled: "yes" } }),
+    key: "monkeytown:edge.enabled",
+    says: /^expected a boolean, got a string\. Fix: set it to a boolean, e\.g\. `pulumi config set --path monkeytown:edge\.enabled true -s dev`$/,
+  },
+  {
+    name: "github enabled without its repository",
+    plain: devWith({ github: { enabled: true, owner: "monkeytown" } }),
+    key: "monkeytown:github.repository",
+    says: /^is required when github\.enabled is true\. Fix: correct `monkeytown:github\.repository` in the stack file$/,
+  },
+  {
     name: "staging writes a zone-level ruleset it does not own (the zone is production's)",
     stack: "staging",
     plain: stagingEdge({ waf: false, apiRateLimitPerMinute: 100 }),
@@ -292,6 +304,18 @@ describe("parseStackConfig: bad configurations", () => {
       "monkeytown:databse",
       "monkeytown:web.host",
       "monkeytown:web.replicas",
+    ]);
+  });
+
+  it("a switched-on section's missing keys do not hide its other problems", () => {
+    const plain = stagingEdge({ zoneId: undefined, origin: undefined, waf: false });
+    const result = parseStackConfig({ plain, secretKeys: [] }, "staging");
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => `${p.key}: ${p.message}`).sort()).toEqual([
+      "monkeytown:edge.origin: is required when edge.enabled is true",
+      "monkeytown:edge.waf: is a zone-level setting, but this stack does not manage the zone (edge.manageZone is false); Cloudflare keeps one entry-point ruleset per phase and one setting per zone, so a second stack writing it would overwrite the first",
+      "monkeytown:edge.zoneId: is required when edge.enabled is true",
     ]);
   });
 });

@@ -456,170 +456,227 @@ export const EDGE_ZONE_KEYS = [
   "userRateLimitKey",
 ] as const;
 
-export const edgeSchema = z
-  .object({
-    /** Put the site behind Cloudflare (a proxied DNS record). Needs the secret `monkeytown:cloudflareApiToken`. @default false */
-    enabled: z.boolean().default(false),
-    /** Cloudflare zone id. */
-    zoneId: z
-      .string()
-      .regex(/^[a-f0-9]{32}$/, "must be a 32-character Cloudflare zone id")
-      .optional(),
-    /** Record the site is served at (proxied). */
-    domain: hostname.optional(),
-    /** Origin the proxied record points at (load balancer host name). */
-    origin: hostname.optional(),
-    /**
-     * This stack owns the zone's settings (SSL strict, HTTPS, TLS) and its entry-point rulesets
-     * (cache, rate limits, WAF), which Cloudflare allows once per zone: exactly one stack per zone
-     * sets it (production), and its rules cover every hostname in `zoneHostnames`. @default false
-     */
-    manageZone: z.boolean().default(false),
-    /** Every proxied hostname of the zone its rules cover, other stacks' too. @default [domain] */
-    zoneHostnames: z.array(hostname).min(1).optional(),
-    /** The zone's Cloudflare plan; decides which rate-limit tiers and WAF rules exist. Required with manageZone. */
-    plan: z.enum(CLOUDFLARE_PLANS as [CloudflarePlan, ...CloudflarePlan[]]).optional(),
-    /** The zone has Enterprise's Advanced Rate Limiting (Host, header and cookie counting). */
-    advancedRateLimiting: z.boolean().optional(),
-    /** Cloudflare's managed WAF rules (Pro and above). */
-    waf: z.boolean().optional(),
-    /** Per-IP requests per minute on /api (the infrastructure seed's per-IP tier). */
-    apiRateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
-    /** Requests per minute on /api from every client together, per data centre (the seed's global tier). */
-    globalRateLimitPerMinute: z.number().int().min(1).max(1_000_000).optional(),
-    /** Requests per minute on /api per user (the seed's per-user tier). */
-    userRateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
-    /** What identifies a user: `header:<lower-case name>` or `cookie:<name>`. */
-    userRateLimitKey: z
-      .string()
-      .regex(
-        /^(header:[a-z0-9-]{1,64}|cookie:[A-Za-z0-9_.-]{1,64})$/,
-        'must be "header:<lower-case name>" or "cookie:<name>", e.g. header:authorization',
-      )
-      .optional(),
-  })
-  .strict()
-  .superRefine((e, ctx) => {
-    // Off means off: a stack file's edge settings may stay (a local cluster's override turns the
-    // edge off without touching them).
-    if (!e.enabled) return;
-    for (const key of ["zoneId", "domain", "origin"] as const) {
-      if (e[key] === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: [key],
-          message: `is required when edge.enabled is true`,
-        });
-      }
-    }
-    if (!e.manageZone) {
-      for (const key of EDGE_ZONE_KEYS) {
-        if (e[key] === undefined) continue;
-        ctx.addIssue({
-          code: "custom",
-          path: [key],
-          message:
-            "is a zone-level setting, but this stack does not manage the zone (edge.manageZone is false); Cloudflare keeps one entry-point ruleset per phase and one setting per zone, so a second stack writing it would overwrite the first",
-          params: {
-            fix: "remove it here; set it in the stack file with edge.manageZone: true (production), whose edge.zoneHostnames lists this stack's edge.domain",
-          },
-        });
-      }
-      return;
-    }
-    if (e.plan === undefined) {
+/**
+ * A key a section needs once it is switched on. Unset, it is one problem that names the switch
+ * (`is required when edge.enabled is true`), not zod's "expected string, received undefined", and
+ * the section's other checks still run, so every problem is reported at once. The parsed type has
+ * the key, so the program needs no `!`.
+ */
+function requiredWhen<T extends z.ZodType>(schema: T, message: string, fix?: string) {
+  return schema.optional().transform((value, ctx) => {
+    if (value === undefined) {
+      // `continue`: the section's own checks (superRefine) still run.
       ctx.addIssue({
         code: "custom",
-        path: ["plan"],
-        message:
-          "is required when edge.manageZone is true: the zone's plan decides which rules exist",
-        params: {
-          fix: `set it to one of ${CLOUDFLARE_PLANS.join(", ")} (the zone's plan in the Cloudflare dashboard)`,
-        },
-      });
-      return;
-    }
-    if (
-      e.domain !== undefined &&
-      e.zoneHostnames !== undefined &&
-      !e.zoneHostnames.includes(e.domain)
-    ) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["zoneHostnames"],
-        message: `leaves out edge.domain ("${e.domain}"): this stack's own site would get none of the zone's rules`,
-        params: { fix: `add "${e.domain}" to edge.zoneHostnames` },
+        message,
+        continue: true,
+        ...(fix !== undefined ? { params: { fix } } : {}),
       });
     }
-    const plan = PLAN_NAMES[e.plan];
-    if (e.waf === true && !PLAN_CAPABILITIES[e.plan].managedWaf) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["waf"],
-        message: `is true but the ${plan} plan cannot deploy Cloudflare's managed WAF rulesets (Pro and above)`,
-        params: {
-          fix: "set edge.waf to false, or edge.plan to the zone's real plan if it is Pro or above",
-        },
-      });
-    }
-    if (e.advancedRateLimiting === true && e.plan !== "enterprise") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["advancedRateLimiting"],
-        message: `is true but the plan is ${plan}: Advanced Rate Limiting is an Enterprise add-on`,
-        params: { fix: 'set it to false, or edge.plan to "enterprise"' },
-      });
-    }
+    return value as z.output<T>;
   });
+}
 
-export const githubSchema = z
-  .object({
-    /** Use the GitHub provider (environment secrets). Needs the secret `monkeytown:githubToken`. @default false */
-    enabled: z.boolean().default(false),
-    /** Manage branch protection and the environments; exactly one stack (production) should. @default false */
-    manageRepository: z.boolean().default(false),
-    /** Repository owner. */
-    owner: z.string().min(1).optional(),
-    /** Repository name. */
-    repository: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]+$/)
-      .optional(),
-    /** Approving reviews required on pull requests to main. */
-    requiredReviews: z
-      .number()
-      .int()
-      .min(1)
-      .max(6)
-      .default(REPOSITORY_DEFAULTS.requiredApprovingReviewCount),
-    /** User ids that approve production deployments. */
-    productionReviewerUserIds: z.array(z.number().int().positive()).default([]),
-    /** Team ids that approve production deployments. */
-    productionReviewerTeamIds: z.array(z.number().int().positive()).default([]),
-  })
-  .strict()
-  .superRefine((g, ctx) => {
-    if (!g.enabled) return;
-    for (const key of ["owner", "repository"] as const) {
-      if (g[key] === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: [key],
-          message: `is required when github.enabled is true`,
-        });
-      }
-    }
-    if (
-      g.manageRepository &&
-      g.productionReviewerUserIds.length + g.productionReviewerTeamIds.length === 0
-    ) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["productionReviewerUserIds"],
-        message: "production needs at least one required reviewer (a user id or a team id)",
-      });
-    }
-  });
+/**
+ * An on/off switch of a section (`enabled`, `edge.manageZone`). A section with switches is a zod
+ * discriminated union on them, so the parsed type says which keys a switched-on section has; the
+ * switches are checked as booleans first (`z.looseObject({ enabled: sectionSwitch }).pipe(union)`),
+ * so a wrong value reads "expected a boolean", not a union's "no matching discriminator". Such a
+ * switch is reported alone; the section's other keys are checked once it is a boolean.
+ */
+const sectionSwitch = z.boolean().default(false);
+
+const cloudflareZoneId = z
+  .string()
+  .regex(/^[a-f0-9]{32}$/, "must be a 32-character Cloudflare zone id");
+const cloudflarePlan = z.enum(CLOUDFLARE_PLANS as [CloudflarePlan, ...CloudflarePlan[]]);
+
+/** Every `edge` key as a stack file may hold it, whatever the switches say. */
+const edgeKeys = {
+  /** Cloudflare zone id. */
+  zoneId: cloudflareZoneId.optional(),
+  /** Record the site is served at (proxied). */
+  domain: hostname.optional(),
+  /** Origin the proxied record points at (load balancer host name). */
+  origin: hostname.optional(),
+  /**
+   * This stack owns the zone's settings (SSL strict, HTTPS, TLS) and its entry-point rulesets
+   * (cache, rate limits, WAF), which Cloudflare allows once per zone: exactly one stack per zone
+   * sets it (production), and its rules cover every hostname in `zoneHostnames`. @default false
+   */
+  manageZone: z.boolean(),
+  /** Every proxied hostname of the zone its rules cover, other stacks' too. @default [domain] */
+  zoneHostnames: z.array(hostname).min(1).optional(),
+  /** The zone's Cloudflare plan; decides which rate-limit tiers and WAF rules exist. Required with manageZone. */
+  plan: cloudflarePlan.optional(),
+  /** The zone has Enterprise's Advanced Rate Limiting (Host, header and cookie counting). */
+  advancedRateLimiting: z.boolean().optional(),
+  /** Cloudflare's managed WAF rules (Pro and above). */
+  waf: z.boolean().optional(),
+  /** Per-IP requests per minute on /api (the infrastructure seed's per-IP tier). */
+  apiRateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
+  /** Requests per minute on /api from every client together, per data centre (the seed's global tier). */
+  globalRateLimitPerMinute: z.number().int().min(1).max(1_000_000).optional(),
+  /** Requests per minute on /api per user (the seed's per-user tier). */
+  userRateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
+  /** What identifies a user: `header:<lower-case name>` or `cookie:<name>`. */
+  userRateLimitKey: z
+    .string()
+    .regex(
+      /^(header:[a-z0-9-]{1,64}|cookie:[A-Za-z0-9_.-]{1,64})$/,
+      'must be "header:<lower-case name>" or "cookie:<name>", e.g. header:authorization',
+    )
+    .optional(),
+};
+
+/** The keys an enabled edge cannot do without. */
+const edgeOnKeys = {
+  enabled: z.literal(true),
+  ...edgeKeys,
+  zoneId: requiredWhen(cloudflareZoneId, "is required when edge.enabled is true"),
+  domain: requiredWhen(hostname, "is required when edge.enabled is true"),
+  origin: requiredWhen(hostname, "is required when edge.enabled is true"),
+};
+
+/**
+ * `edge`: the site behind Cloudflare. Off means off: a stack file's edge settings may stay (a local
+ * cluster's override turns the edge off without touching them).
+ */
+export const edgeSchema = z.looseObject({ enabled: sectionSwitch, manageZone: sectionSwitch }).pipe(
+  z.discriminatedUnion("enabled", [
+    z
+      .object({
+        /** Put the site behind Cloudflare (a proxied DNS record). Needs the secret `monkeytown:cloudflareApiToken`. @default false */
+        enabled: z.literal(false),
+        ...edgeKeys,
+      })
+      .strict(),
+    z.discriminatedUnion("manageZone", [
+      // A stack with its DNS record only; the zone is another stack's.
+      z
+        .object({ ...edgeOnKeys, manageZone: z.literal(false) })
+        .strict()
+        .superRefine((e, ctx) => {
+          for (const key of EDGE_ZONE_KEYS) {
+            if (e[key] === undefined) continue;
+            ctx.addIssue({
+              code: "custom",
+              path: [key],
+              message:
+                "is a zone-level setting, but this stack does not manage the zone (edge.manageZone is false); Cloudflare keeps one entry-point ruleset per phase and one setting per zone, so a second stack writing it would overwrite the first",
+              params: {
+                fix: "remove it here; set it in the stack file with edge.manageZone: true (production), whose edge.zoneHostnames lists this stack's edge.domain",
+              },
+            });
+          }
+        }),
+      // The zone's owner.
+      z
+        .object({
+          ...edgeOnKeys,
+          manageZone: z.literal(true),
+          plan: requiredWhen(
+            cloudflarePlan,
+            "is required when edge.manageZone is true: the zone's plan decides which rules exist",
+            `set it to one of ${CLOUDFLARE_PLANS.join(", ")} (the zone's plan in the Cloudflare dashboard)`,
+          ),
+        })
+        .strict()
+        .superRefine((parsed, ctx) => {
+          // Runs after a missing key's own problem too (requiredWhen), so it reads them as optional.
+          const e: Partial<typeof parsed> = parsed;
+          if (e.plan === undefined) return;
+          if (
+            e.domain !== undefined &&
+            e.zoneHostnames !== undefined &&
+            !e.zoneHostnames.includes(e.domain)
+          ) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["zoneHostnames"],
+              message: `leaves out edge.domain ("${e.domain}"): this stack's own site would get none of the zone's rules`,
+              params: { fix: `add "${e.domain}" to edge.zoneHostnames` },
+            });
+          }
+          const plan = PLAN_NAMES[e.plan];
+          if (e.waf === true && !PLAN_CAPABILITIES[e.plan].managedWaf) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["waf"],
+              message: `is true but the ${plan} plan cannot deploy Cloudflare's managed WAF rulesets (Pro and above)`,
+              params: {
+                fix: "set edge.waf to false, or edge.plan to the zone's real plan if it is Pro or above",
+              },
+            });
+          }
+          if (e.advancedRateLimiting === true && e.plan !== "enterprise") {
+            ctx.addIssue({
+              code: "custom",
+              path: ["advancedRateLimiting"],
+              message: `is true but the plan is ${plan}: Advanced Rate Limiting is an Enterprise add-on`,
+              params: { fix: 'set it to false, or edge.plan to "enterprise"' },
+            });
+          }
+        }),
+    ]),
+  ]),
+);
+
+const githubRepositoryName = z.string().regex(/^[A-Za-z0-9_.-]+$/);
+
+/** Every `github` key as a stack file may hold it, whatever `enabled` says. */
+const githubKeys = {
+  /** Manage branch protection and the environments; exactly one stack (production) should. @default false */
+  manageRepository: z.boolean().default(false),
+  /** Repository owner. */
+  owner: z.string().min(1).optional(),
+  /** Repository name. */
+  repository: githubRepositoryName.optional(),
+  /** Approving reviews required on pull requests to main. */
+  requiredReviews: z
+    .number()
+    .int()
+    .min(1)
+    .max(6)
+    .default(REPOSITORY_DEFAULTS.requiredApprovingReviewCount),
+  /** User ids that approve production deployments. */
+  productionReviewerUserIds: z.array(z.number().int().positive()).default([]),
+  /** Team ids that approve production deployments. */
+  productionReviewerTeamIds: z.array(z.number().int().positive()).default([]),
+};
+
+/** `github`: the repository's settings and environment secrets. Off means off, as for `edge`. */
+export const githubSchema = z.looseObject({ enabled: sectionSwitch }).pipe(
+  z.discriminatedUnion("enabled", [
+    z
+      .object({
+        /** Use the GitHub provider (environment secrets). Needs the secret `monkeytown:githubToken`. @default false */
+        enabled: z.literal(false),
+        ...githubKeys,
+      })
+      .strict(),
+    z
+      .object({
+        enabled: z.literal(true),
+        ...githubKeys,
+        owner: requiredWhen(z.string().min(1), "is required when github.enabled is true"),
+        repository: requiredWhen(githubRepositoryName, "is required when github.enabled is true"),
+      })
+      .strict()
+      .superRefine((g, ctx) => {
+        if (
+          g.manageRepository &&
+          g.productionReviewerUserIds.length + g.productionReviewerTeamIds.length === 0
+        ) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["productionReviewerUserIds"],
+            message: "production needs at least one required reviewer (a user id or a team id)",
+          });
+        }
+      }),
+  ]),
+);
 
 /** The whole `monkeytown:*` namespace. Unknown keys are errors. */
 export const stackConfigSchema = z
@@ -703,3 +760,9 @@ export const stackConfigSchema = z
   });
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
+/** `edge` of a stack behind Cloudflare: its zone id, domain and origin are set. */
+export type EnabledEdgeConfig = Extract<StackConfig["edge"], { enabled: true }>;
+/** `edge` of the stack that owns the zone: its plan is set too. */
+export type ZoneOwnerEdgeConfig = Extract<EnabledEdgeConfig, { manageZone: true }>;
+/** `github` of a stack that uses the GitHub provider: owner and repository are set. */
+export type EnabledGithubConfig = Extract<StackConfig["github"], { enabled: true }>;

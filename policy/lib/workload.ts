@@ -31,8 +31,8 @@ export type WorkloadKind =
   | "CronJob"
   | "PodTemplate";
 
-/** Where the pod spec sits inside each kind's props. */
-const POD_SPEC_PATH: Record<WorkloadKind, readonly string[]> = {
+/** Where the pod spec sits inside each kind's props (or manifest). */
+export const POD_SPEC_PATH: Readonly<Record<WorkloadKind, readonly string[]>> = {
   Pod: ["spec"],
   PodTemplate: ["template", "spec"],
   Deployment: ["spec", "template", "spec"],
@@ -45,7 +45,7 @@ const POD_SPEC_PATH: Record<WorkloadKind, readonly string[]> = {
 };
 
 /** Kinds whose `spec.replicas` is a replica count (DaemonSet, Job and Pod have none). */
-const REPLICATED: ReadonlySet<WorkloadKind> = new Set([
+export const REPLICATED_KINDS: ReadonlySet<WorkloadKind> = new Set([
   "Deployment",
   "StatefulSet",
   "ReplicaSet",
@@ -265,7 +265,7 @@ export function extractWorkload(
     kind === "Pod" ? ["metadata"] : [...POD_SPEC_PATH[kind].slice(0, -1), "metadata"];
   const podMeta = obj(walk(props, podMetaPath));
   const podSecurityContext = obj(field(podSpec, "securityContext"));
-  const replicated = REPLICATED.has(kind);
+  const replicated = REPLICATED_KINDS.has(kind);
   const name = str(field(metadata, "name"));
   return {
     kind,

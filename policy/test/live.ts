@@ -21,6 +21,7 @@
  *
  * `fieldsV1` is simplified where no rule looks (list items keyed by `name` only, other lists atomic).
  */
+import { REPLICATED_KINDS, type WorkloadKind } from "../lib/workload";
 import type { TestResource } from "../testing";
 
 type Obj = Record<string, unknown>;
@@ -39,7 +40,6 @@ export interface LiveOptions {
 /** The server-side-apply field manager Pulumi's provider picks (`pulumi-kubernetes-<random>`). */
 export const PULUMI_SSA_MANAGER = "pulumi-kubernetes-50b7f2a1";
 const TIME = "2026-11-30T05:00:00Z";
-const REPLICATED = new Set(["Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"]);
 const CLUSTER_SCOPED = new Set(["Namespace"]);
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -149,7 +149,7 @@ export function liveOutputs(
     const controllers: Obj[] = [];
     const spec = (isObj(live.spec) ? live.spec : undefined) as Obj | undefined;
 
-    if (REPLICATED.has(kind) && spec) {
+    if (REPLICATED_KINDS.has(kind as WorkloadKind) && spec) {
       // Right after `pulumi up`: a replica count the program sent is on the object (Pulumi's apply
       // just set it); one it left out was defaulted to 1, then written by the HPA or by hand.
       const sent = spec.replicas !== undefined;

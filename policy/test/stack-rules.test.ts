@@ -1,7 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import { beforeEach, describe, expect, it } from "vitest";
 import { TestResource, evaluatePolicies, urnOf } from "../testing";
-import { LABELS, dateIn, hardenedPodSpec, messagesOf, resourceOf, workload } from "./helpers";
+import {
+  LABELS,
+  WORKLOAD_KINDS,
+  dateIn,
+  hardenedPodSpec,
+  messagesOf,
+  resourceOf,
+  workload,
+} from "./helpers";
 
 const SELECTOR = {
   matchLabels: { "app.kubernetes.io/name": "web", "app.kubernetes.io/part-of": "monkeytown" },
@@ -97,15 +105,7 @@ describe.each(["Deployment", "StatefulSet"] as const)(
 describe("network-policy-coverage", () => {
   const rule = "network-policy-coverage";
   it("fails for every workload kind that no NetworkPolicy selects", async () => {
-    const kinds = [
-      "Pod",
-      "Deployment",
-      "StatefulSet",
-      "DaemonSet",
-      "ReplicaSet",
-      "Job",
-      "CronJob",
-    ] as const;
+    const kinds = WORKLOAD_KINDS;
     const messages = await messagesOf(
       rule,
       kinds.map((k) => workload(k, hardenedPodSpec(), `w-${k.toLowerCase()}`)),

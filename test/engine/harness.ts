@@ -12,7 +12,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import { WORKLOAD_KINDS as POLICY_WORKLOAD_KINDS } from "../../policy/lib/workload";
+import {
+  POD_SPEC_PATH,
+  WORKLOAD_KINDS as POLICY_WORKLOAD_KINDS,
+  type WorkloadKind,
+} from "../../policy/lib/workload";
 import {
   EngineEvent,
   LocalWorkspace,
@@ -289,25 +293,12 @@ export function readManifests(dir: string): Manifest[] {
 
 /** The pod spec of a workload manifest, or undefined when the kind runs no pods. */
 export function podSpecOf(m: Manifest): Record<string, unknown> | undefined {
-  const spec = m.doc.spec as Record<string, unknown> | undefined;
-  switch (m.kind) {
-    case "Pod":
-      return spec;
-    case "Deployment":
-    case "StatefulSet":
-    case "DaemonSet":
-    case "ReplicaSet":
-    case "Job":
-      return (spec?.template as { spec?: Record<string, unknown> } | undefined)?.spec;
-    case "CronJob":
-      return (
-        spec?.jobTemplate as
-          | { spec?: { template?: { spec?: Record<string, unknown> } } }
-          | undefined
-      )?.spec?.template?.spec;
-    default:
-      return undefined;
-  }
+  if (!WORKLOAD_KINDS.includes(m.kind)) return undefined;
+  // Where the pack finds the pod spec of each kind (policy/lib/workload.ts).
+  return POD_SPEC_PATH[m.kind as WorkloadKind].reduce<unknown>(
+    (o, key) => (o as Record<string, unknown> | undefined)?.[key],
+    m.doc,
+  ) as Record<string, unknown> | undefined;
 }
 
 /** What is wrong with one workload's hardening (non-root, requests and limits, probes); [] if fine. */

@@ -10,6 +10,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
+  writeFileSync,
   chownSync,
   cpSync,
   existsSync,
@@ -22,7 +23,12 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HEALTH_BODY, NGINX_WRITABLE_PATHS } from "../../components/web/nginx";
-import { makeTempDir, sandboxUnavailableReason } from "../../test/fixtures/spa/serve";
+import {
+  freePort,
+  get,
+  makeTempDir,
+  sandboxUnavailableReason,
+} from "../../test/fixtures/spa/serve";
 
 const REPO = join(__dirname, "..", "..");
 const SCRIPT = join(REPO, "cluster/images/build-base.sh");
@@ -464,6 +470,60 @@ describe.skipIf(skipReason !== undefined)(
       expect(run.status, run.stderr).toBe(0);
       expect(run.stdout).toBe('1001\n{"status":"healthy"}');
     });
+
+    const noRegistry =
+      spawnSync("sh", ["-c", "command -v docker-registry"]).status === 0
+        ? undefined
+        : "Debian's docker-registry is not installed (apt-get install -y docker-registry)";
+    it.skipIf(noRegistry !== undefined)(
+      `--push uploads an image to a registry, which serves it under the digest printed${noRegistry ? ` (skipped: ${noRegistry})` : ""}`,
+      async () => {
+        const port = await freePort();
+        const storage = join(work, "registry");
+        const config = join(work, "registry.yml");
+        writeFileSync(
+          config,
+          `version: 0.1\nlog: { level: error, accesslog: { disabled: true } }\n` +
+            `storage: { filesystem: { rootdirectory: ${storage} } }\nhttp: { addr: 127.0.0.1:${port} }\n`,
+        );
+        const registry = spawn("docker-registry", ["serve", config], { stdio: "ignore" });
+        try {
+          const base = `http://127.0.0.1:${port}/v2`;
+          for (let i = 0; ; i++) {
+            const up = await get(`${base}/`).catch(() => undefined);
+            if (up?.status === 200) break;
+            if (i > 100) throw new Error("docker-registry did not answer");
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          const r = await runScript(["--push", `127.0.0.1:${port}`, "nginx"]);
+          expect(r.code, r.stderr).toBe(0);
+          const img = images.nginx;
+          expect(r.stdout).toContain(
+            `NGINX_IMAGE=127.0.0.1:${port}/monkeytown-base/nginx@${img.manifestDigest}\n`,
+          );
+          const manifest = await get(
+            `${base}/monkeytown-base/nginx/manifests/${img.manifestDigest}`,
+            { Accept: "application/vnd.oci.image.manifest.v1+json" },
+          );
+          expect(manifest.status).toBe(200);
+          expect(manifest.headers["docker-content-digest"]).toBe(img.manifestDigest);
+          expect(JSON.parse(manifest.body.toString())).toEqual(img.manifest);
+          const tag = img.ref.split(":").pop()!;
+          const byTag = await get(`${base}/monkeytown-base/nginx/manifests/${tag}`, {
+            Accept: "application/vnd.oci.image.manifest.v1+json",
+          });
+          expect(byTag.headers["docker-content-digest"]).toBe(img.manifestDigest);
+          const layer = await get(
+            `${base}/monkeytown-base/nginx/blobs/${img.manifest.layers[0].digest}`,
+          );
+          expect(layer.status).toBe(200);
+          expect(Number(layer.headers["content-length"])).toBe(img.manifest.layers[0].size);
+        } finally {
+          registry.kill("SIGTERM");
+        }
+      },
+      180_000,
+    );
 
     it("a second run finds the cached images", async () => {
       const r = await runScript(["--check"]);

@@ -1,7 +1,8 @@
 /**
  * The stack composition: parsed config in, components out, stack outputs back. Every difference
  * between dev, staging and production comes from `Pulumi.<stack>.yaml`; nothing here branches on
- * the stack's name.
+ * the stack's name. Each component's arguments come from a pure builder in ./builders.ts; this file
+ * creates the resources and wires one's outputs into the next.
  */
 import { execFileSync } from "child_process";
 import * as cloudflare from "@pulumi/cloudflare";
@@ -11,13 +12,25 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, type LoadedConfig, type StackConfig } from "../config";
 import { recoveryPlan, type RecoveryPlan } from "../config/recovery";
 import { Alerts } from "../components/alerts";
-import { Edge, type EdgeZoneArgs } from "../components/edge";
+import { Edge } from "../components/edge";
 import { RepositorySettings } from "../components/repository";
 import { ApiService } from "../components/api";
 import { Registry } from "../components/registry";
-import { Secrets, secretOutput, type SecretOutput } from "../components/secrets";
+import { Secrets } from "../components/secrets";
 import { WebService } from "../components/web";
-import { PART_OF } from "../components/args";
+import {
+  alertSecretsArgs,
+  alertsArgs,
+  apiArgs,
+  appSecretsArgs,
+  edgeArgs,
+  kubernetesProviderArgs,
+  namespaceArgs,
+  registryArgs,
+  repositoryArgs,
+  siteUrl,
+  webArgs,
+} from "./builders";
 import { API_NAME, clusterPreflight, type ClusterLookup } from "./preflight";
 
 /** What `pulumi stack output` shows. */
@@ -59,60 +72,17 @@ export function imageTag(config: StackConfig): string {
   }
 }
 
-/** Public site URL: the edge domain when the edge is on, else the Ingress host. */
-export function siteUrl(config: StackConfig): string | undefined {
-  const host = config.edge.enabled ? config.edge.domain : config.web.host;
-  if (host === undefined) return undefined;
-  return `${config.environment.tls === "none" ? "http" : "https"}://${host}`;
-}
-
-/** cert-manager ClusterIssuer for the environment's TLS setting (`monkeytown:cluster.clusterIssuers`). */
-export function clusterIssuer(config: StackConfig): string | undefined {
-  const tls = config.environment.tls;
-  return tls === "none" ? undefined : config.cluster.clusterIssuers[tls];
-}
-
-/** The Edge's zone arguments from the zone-owning stack's `edge` config (defaults: the Edge's). */
-export function edgeZoneArgs(edge: StackConfig["edge"]): EdgeZoneArgs {
-  const key = edge.userRateLimitKey?.split(":");
-  return {
-    plan: edge.plan!,
-    hostnames: edge.zoneHostnames ?? [edge.domain!],
-    advancedRateLimiting: edge.advancedRateLimiting,
-    waf: edge.waf,
-    apiRateLimitRequests: edge.apiRateLimitPerMinute,
-    globalRateLimitRequests: edge.globalRateLimitPerMinute,
-    userRateLimitRequests: edge.userRateLimitPerMinute,
-    userKey: key ? (key[0] === "cookie" ? { cookie: key[1] } : { header: key[1] }) : undefined,
-  };
-}
-
 /** Compose every component for one stack from its loaded configuration. */
 export function compose(loaded: LoadedConfig): StackOutputs {
   const { config: c, secrets } = loaded;
-  const env = c.environment;
   const protect = c.kubernetes.protect;
+  // Validated with the config: every target can be met.
+  const recovery = recoveryPlan(c);
+  if (!recovery.ok) throw new pulumi.RunError(`monkeytown:recovery.${recovery.key} cannot be met`);
+  const probes = recovery.plan.probes;
 
-  const provider =
-    c.kubernetes.mode === "render"
-      ? new k8s.Provider("k8s", { renderYamlToDirectory: c.kubernetes.renderDir })
-      : new k8s.Provider("k8s", { context: c.kubernetes.context, enableServerSideApply: true });
-
-  const namespace = new k8s.core.v1.Namespace(
-    "namespace",
-    {
-      metadata: {
-        name: c.kubernetes.namespace,
-        labels: {
-          "app.kubernetes.io/part-of": PART_OF,
-          // Kubernetes' own admission enforces the restricted Pod Security Standard here too.
-          "pod-security.kubernetes.io/enforce": "restricted",
-          "pod-security.kubernetes.io/warn": "restricted",
-        },
-      },
-    },
-    { provider, protect },
-  );
+  const provider = new k8s.Provider("k8s", kubernetesProviderArgs(c));
+  const namespace = new k8s.core.v1.Namespace("namespace", namespaceArgs(c), { provider, protect });
   const ns = namespace.metadata.name;
   // Workloads are cattle: a replaced Deployment heals itself. What would hurt to lose (the
   // namespace and everything in it, secrets, DNS and the repository's merge gate) is protected
@@ -124,234 +94,66 @@ export function compose(loaded: LoadedConfig): StackOutputs {
     : undefined;
 
   // The repository's merge gate and deployment environments: owned by one stack (production).
+  const repositorySettings = repositoryArgs(c);
   const repository =
-    githubProvider && c.github.manageRepository
-      ? new RepositorySettings(
-          "repository",
-          {
-            repository: c.github.repository!,
-            requiredApprovingReviewCount: c.github.requiredReviews,
-            productionReviewers: {
-              users: c.github.productionReviewerUserIds,
-              teams: c.github.productionReviewerTeamIds,
-            },
-          },
-          { provider: githubProvider, protect },
-        )
+    githubProvider && repositorySettings
+      ? new RepositorySettings("repository", repositorySettings, {
+          provider: githubProvider,
+          protect,
+        })
       : undefined;
 
-  // Images: referenced in dev, built from docker/ with docker-build and pinned by digest where
-  // registry.push is on. Base images reach the Dockerfiles as build arguments only when configured,
-  // so the Dockerfiles' public defaults stay the one place those are written.
-  const tag = c.registry.push ? imageTag(c) : "unused";
-  const { baseImages } = c.registry;
-  const registryToken = secrets.registryToken as SecretOutput | undefined;
-  const pullSecretWanted =
-    c.secrets.delivery === "kubernetes" &&
-    registryToken !== undefined &&
-    c.registry.username !== undefined;
   const registry = new Registry(
     "registry",
-    {
-      server: c.registry.server,
-      owner: c.registry.owner,
-      tag,
-      push: c.registry.push,
-      username: c.registry.username,
-      password: registryToken,
-      pullSecretNamespace: pullSecretWanted ? ns : undefined,
-      builder: c.registry.builder,
-      store: c.registry.store,
-      load: c.registry.load,
-      platforms: c.registry.platforms,
-      buildOnPreview: c.registry.buildOnPreview,
-      images: {
-        web: {
-          ref: c.webImage,
-          build: {
-            context: "docker/web",
-            dockerfile: "docker/Dockerfile.web",
-            args: {
-              ...(baseImages.nginx !== undefined ? { NGINX_IMAGE: baseImages.nginx } : {}),
-              VITE_APP_NAME: env.appName,
-              VITE_ENABLE_DEBUG: String(env.debug),
-              VITE_BUILD_SOURCEMAP: String(env.sourceMaps),
-              VITE_ENABLE_ANALYTICS: String(env.analytics),
-            },
-          },
-        },
-        api: {
-          ref: c.apiImage,
-          build: {
-            context: "docker/api",
-            dockerfile: "docker/Dockerfile.api",
-            args: baseImages.node !== undefined ? { NODE_IMAGE: baseImages.node } : {},
-          },
-        },
-      },
-    },
+    registryArgs(c, {
+      tag: c.registry.push ? imageTag(c) : "unused",
+      password: secrets.registryToken,
+      namespace: ns,
+    }),
     opts,
   );
-  const pullSecrets = registry.pullSecretName ? [registry.pullSecretName] : undefined;
+  const imagePullSecrets = registry.pullSecretName ? [registry.pullSecretName] : undefined;
 
-  // Application secrets: only from secret config, referenced by name from the workloads.
-  const appEntries: Record<string, SecretOutput | undefined> = {
-    JWT_SECRET: secrets.jwtSecret && secretOutput(secrets.jwtSecret),
-  };
-  if (secrets.sentryDsn) appEntries.SENTRY_DSN = secretOutput(secrets.sentryDsn);
-  if (secrets.newRelicLicenseKey) {
-    appEntries.NEW_RELIC_LICENSE_KEY = secretOutput(secrets.newRelicLicenseKey);
-  }
-  const githubTargets =
-    c.secrets.githubEnvironment !== undefined && c.github.repository !== undefined
-      ? [{ repository: c.github.repository, environment: c.secrets.githubEnvironment }]
-      : [];
-  const appSecrets = new Secrets(
-    "app-secrets",
-    {
-      namespace: ns,
-      secretName: "monkeytown-app",
-      entries: appEntries,
-      delivery: c.secrets.delivery,
-      githubEnvironments: githubTargets,
-    },
-    {
-      ...protectedOpts,
-      providers: githubProvider ? { kubernetes: provider, github: githubProvider } : opts.providers,
-      // Environment secrets need their environment to exist first.
-      dependsOn: repository ? [repository] : [],
-    },
-  );
+  const appSecrets = new Secrets("app-secrets", appSecretsArgs(c, secrets, ns), {
+    ...protectedOpts,
+    providers: githubProvider ? { kubernetes: provider, github: githubProvider } : opts.providers,
+    // Environment secrets need their environment to exist first.
+    dependsOn: repository ? [repository] : [],
+  });
 
-  const url = siteUrl(c);
-  // Validated with the config: every target can be met.
-  const recovery = recoveryPlan(c);
-  if (!recovery.ok) throw new pulumi.RunError(`monkeytown:recovery.${recovery.key} cannot be met`);
-  const probes = recovery.plan.probes;
+  const workload = { namespace: ns, probes, imagePullSecrets };
   const api = new ApiService(
     API_NAME,
-    {
-      namespace: ns,
-      image: registry.imageRefs.api,
-      port: c.api.port,
-      replicas: c.api.autoscaling ? undefined : c.api.replicas,
-      autoscaling: c.api.autoscaling,
-      resources: c.api.resources,
-      probes,
-      env: {
-        NODE_ENV: env.nodeEnv,
-        APP_NAME: env.appName,
-        ...(url !== undefined ? { APP_URL: url } : {}),
-        API_BASE_PATH: c.api.basePath,
-        ENABLE_DEBUG: String(env.debug),
-        ENABLE_ANALYTICS: String(env.analytics),
-        LOG_LEVEL: env.debug ? "debug" : "info",
-        ...c.api.env,
-      },
-      secretEnv: appSecrets.ref,
-      blueGreen:
-        c.api.strategy === "blue-green"
-          ? {
-              activeColor: c.api.activeColor,
-              images: { blue: c.api.blueImage, green: c.api.greenImage },
-            }
-          : undefined,
-      imagePullSecrets: pullSecrets,
-      ingressNamespace: c.cluster.ingressNamespace,
-      monitoringNamespace: c.cluster.monitoringNamespace,
-    },
+    apiArgs(c, { ...workload, image: registry.imageRefs.api, secretEnv: appSecrets.ref }),
     opts,
   );
-
   const web = new WebService(
     "web",
-    {
-      namespace: ns,
-      image: registry.imageRefs.web,
-      replicas: c.web.replicas,
-      port: c.web.port,
-      resources: c.web.resources,
-      probes,
-      imagePullSecrets: pullSecrets,
-      ingressNamespace: c.cluster.ingressNamespace,
-      ingress:
-        c.web.host !== undefined
-          ? {
-              host: c.web.host,
-              className: c.web.ingressClassName,
-              clusterIssuer: clusterIssuer(c),
-              routes: [
-                { path: "/api", serviceName: api.serviceName, servicePort: api.servicePort },
-                { path: "/ws", serviceName: api.serviceName, servicePort: api.servicePort },
-              ],
-            }
-          : undefined,
-    },
+    webArgs(c, { ...workload, image: registry.imageRefs.web, api }),
     opts,
   );
 
   if (c.alerts.enabled) {
-    const alertEntries: Record<string, SecretOutput | undefined> = {
-      WEBHOOK_URL: secrets.alertWebhookUrl && secretOutput(secrets.alertWebhookUrl),
-    };
-    if (c.alerts.email?.username !== undefined && secrets.smtpPassword) {
-      alertEntries.SMTP_PASSWORD = secretOutput(secrets.smtpPassword);
-    }
     const alertSecrets = new Secrets(
       "alert-secrets",
-      {
-        namespace: ns,
-        secretName: "monkeytown-alerting",
-        entries: alertEntries,
-        delivery: c.secrets.delivery,
-      },
+      alertSecretsArgs(c, secrets, ns),
       protectedOpts,
     );
     new Alerts(
       "alerts",
-      {
-        namespace: ns,
-        apiSelectorLabels: api.serviceLabels,
-        hpaName: api.autoscalerName,
-        thresholds: c.alerts.thresholds,
-        operatorLabels: c.cluster.monitoringLabels,
-        critical: {
-          kind: c.alerts.webhookKind,
-          urlSecret: { name: alertSecrets.ref.name, key: "WEBHOOK_URL" },
-        },
-        warningDigest: c.alerts.email
-          ? {
-              to: c.alerts.email.to,
-              from: c.alerts.email.from,
-              smarthost: c.alerts.email.smarthost,
-              authUsername: alertEntries.SMTP_PASSWORD ? c.alerts.email.username : undefined,
-              authPassword: alertEntries.SMTP_PASSWORD
-                ? { name: alertSecrets.ref.name, key: "SMTP_PASSWORD" }
-                : undefined,
-            }
-          : undefined,
-      },
+      alertsArgs(c, secrets, { namespace: ns, api, secretName: alertSecrets.ref.name }),
       opts,
     );
   }
 
   if (c.edge.enabled) {
     const cf = new cloudflare.Provider("cloudflare", { apiToken: secrets.cloudflareApiToken });
-    // Every stack behind the edge owns its DNS record; the zone's settings and rulesets belong to
-    // the one stack with edge.manageZone, whose rules cover every hostname in edge.zoneHostnames.
-    new Edge(
-      "edge",
-      {
-        zoneId: c.edge.zoneId!,
-        records: [{ hostname: c.edge.domain!, target: c.edge.origin!, type: "CNAME" }],
-        zone: c.edge.manageZone ? edgeZoneArgs(c.edge) : undefined,
-      },
-      { provider: cf, protect },
-    );
+    new Edge("edge", edgeArgs(c.edge), { provider: cf, protect });
   }
 
+  const url = siteUrl(c);
   return {
-    environment: env,
+    environment: c.environment,
     namespace: ns,
     webUrl: url !== undefined ? pulumi.output(url) : web.url,
     apiUrl: url !== undefined ? pulumi.output(`${url}${c.api.basePath}`) : api.url,

@@ -1,9 +1,13 @@
 // Command pulumi-language-nodejs is a small, self-written Node.js language host
-// for the Pulumi engine. The upstream host lives in its own Go module
-// (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3) which the
-// Go module proxy available here does not serve, so this implements the
-// subset of the LanguageRuntime gRPC service that `pulumi preview/up/destroy`,
-// Node.js policy packs (`--policy-pack`) and the Automation API need:
+// for the Pulumi engine, needed only where the official Pulumi CLI cannot be
+// installed. An official release (pulumi/actions, the npm `pulumi` package,
+// get.pulumi.com) ships its own pulumi-language-nodejs beside the CLI, and
+// scripts/pulumi-toolchain.sh then uses that one and never builds this. Here the
+// CLI is built from the Go module proxy instead, and the upstream host lives in
+// its own Go module (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3),
+// which that proxy does not serve. So this implements the subset of the
+// LanguageRuntime gRPC service that `pulumi preview/up/destroy`, Node.js policy
+// packs (`--policy-pack`) and the Automation API need:
 //
 //   - Handshake, GetPluginInfo, Cancel
 //   - GetRequiredPlugins / GetRequiredPackages: report nothing; the engine then
@@ -42,15 +46,17 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
+	resourceconfig "github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// version is set with -ldflags "-X main.version=..." by scripts/pulumi-toolchain.sh.
-var version = "3.259.0"
+// version is the Pulumi version this host reports, PULUMI_VERSION of
+// scripts/toolchain/versions.env: scripts/pulumi-toolchain.sh sets it with
+// -ldflags "-X main.version=...". A build without it refuses to start.
+var version string
 
 // Exit code the Node.js SDK uses after it already printed an actionable error.
 const exitAfterUserActionableMessage = 32
@@ -66,27 +72,51 @@ type host struct {
 	cancelFunc context.CancelFunc
 }
 
-func main() {
-	fs := flag.NewFlagSet(os.Args[0], flag.ContinueOnError)
-	tracing := fs.String("tracing", "", "Zipkin-compatible tracing endpoint (passed through to node)")
-	runtime := fs.String("runtime", "nodejs", "runtime to use; only nodejs is supported")
-	showVersion := fs.Bool("version", false, "print the plugin version and exit")
+// commandLine is what the engine passes when it starts the host:
+// `pulumi-language-nodejs [-tracing <endpoint>] [-root <dir>] [-runtime nodejs] <engine address>`.
+type commandLine struct {
+	tracing       string
+	runtime       string
+	showVersion   bool
+	engineAddress string // the last positional argument; empty when there is none
+}
+
+// parseCommandLine parses the host's arguments (without the program name); flag
+// errors and usage go to stderr.
+func parseCommandLine(args []string, stderr io.Writer) (commandLine, error) {
+	var c commandLine
+	fs := flag.NewFlagSet("pulumi-language-nodejs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.tracing, "tracing", "", "Zipkin-compatible tracing endpoint (passed through to node)")
+	fs.StringVar(&c.runtime, "runtime", "nodejs", "runtime to use; only nodejs is supported")
+	fs.BoolVar(&c.showVersion, "version", false, "print the plugin version and exit")
 	_ = fs.String("root", "", "ignored (accepted for compatibility)")
-	if err := fs.Parse(os.Args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if rest := fs.Args(); len(rest) > 0 {
+		c.engineAddress = rest[len(rest)-1]
+	}
+	return c, nil
+}
+
+func main() {
+	if version == "" {
+		fatalf("built without its version: build it with scripts/pulumi-toolchain.sh, " +
+			"which passes -ldflags \"-X main.version=<PULUMI_VERSION of scripts/toolchain/versions.env>\"")
+	}
+	cl, err := parseCommandLine(os.Args[1:], os.Stderr)
+	if err != nil {
 		os.Exit(2)
 	}
-	if *showVersion {
+	if cl.showVersion {
 		fmt.Println(version)
 		return
 	}
-	if *runtime != "nodejs" {
-		fatalf("unsupported runtime %q (this host only supports nodejs)", *runtime)
+	if cl.runtime != "nodejs" {
+		fatalf("unsupported runtime %q (this host only supports nodejs)", cl.runtime)
 	}
-
-	var engineAddress string
-	if args := fs.Args(); len(args) > 0 {
-		engineAddress = args[len(args)-1]
-	}
+	engineAddress := cl.engineAddress
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -106,7 +136,7 @@ func main() {
 	cancelCtx, cancelFunc := context.WithCancel(context.Background())
 	h := &host{
 		engineAddress: engineAddress,
-		tracing:       *tracing,
+		tracing:       cl.tracing,
 		cancelCtx:     cancelCtx,
 		cancelFunc:    cancelFunc,
 	}
@@ -238,37 +268,36 @@ func resolveModule(nodeBin, dir, mod, hint string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
-	nodeBin, err := exec.LookPath("node")
-	if err != nil {
-		return &pulumirpc.RunResponse{Error: "could not find node on $PATH: " + err.Error()}, nil
-	}
-	info := req.GetInfo()
-	programDir := req.GetPwd()
-	entryPoint := "."
-	rootDir := ""
-	if info != nil {
+// location is where a program runs: its directory, its entry point relative to
+// it, and the project's root directory.
+type location struct {
+	programDir string
+	entryPoint string
+	rootDir    string
+}
+
+// locate reads the program's location from the request: its ProgramInfo, or from
+// older engines the working directory and `program`.
+func locate(req *pulumirpc.RunRequest) location {
+	loc := location{programDir: req.GetPwd(), entryPoint: "."}
+	if info := req.GetInfo(); info != nil {
 		if info.GetProgramDirectory() != "" {
-			programDir = info.GetProgramDirectory()
+			loc.programDir = info.GetProgramDirectory()
 		}
 		if info.GetEntryPoint() != "" {
-			entryPoint = info.GetEntryPoint()
+			loc.entryPoint = info.GetEntryPoint()
 		}
-		rootDir = info.GetRootDirectory()
+		loc.rootDir = info.GetRootDirectory()
 	} else if req.GetProgram() != "" {
-		entryPoint = req.GetProgram()
+		loc.entryPoint = req.GetProgram()
 	}
-	opts, err := parseOptions(info)
-	if err != nil {
-		return &pulumirpc.RunResponse{Error: err.Error()}, nil
-	}
+	return loc
+}
 
-	runPath, err := resolveModule(nodeBin, programDir, "@pulumi/pulumi/cmd/run",
-		"have you run `npm install` (or `pulumi install`)?")
-	if err != nil {
-		return &pulumirpc.RunResponse{Error: err.Error()}, nil
-	}
-
+// runArgs are node's arguments for `@pulumi/pulumi/cmd/run` (at runPath): the
+// node options first, then the flags that script parses (an empty value leaves
+// its flag out), the entry point and the program's own arguments.
+func runArgs(req *pulumirpc.RunRequest, loc location, opts options, runPath, engine, tracing string) []string {
 	args := append([]string{}, opts.nodeargs...)
 	args = append(args, runPath)
 	flagArg := func(k, v string) {
@@ -277,38 +306,72 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		}
 	}
 	flagArg("monitor", req.GetMonitorAddress())
-	flagArg("engine", h.engine())
+	flagArg("engine", engine)
 	flagArg("organization", req.GetOrganization())
 	flagArg("project", req.GetProject())
-	flagArg("root-directory", rootDir)
+	flagArg("root-directory", loc.rootDir)
 	flagArg("stack", req.GetStack())
-	flagArg("pwd", programDir)
+	flagArg("pwd", loc.programDir)
 	if req.GetDryRun() {
 		args = append(args, "--dry-run")
 	}
 	flagArg("parallel", strconv.Itoa(int(req.GetParallel())))
-	flagArg("tracing", h.tracing)
-	args = append(args, entryPoint)
-	args = append(args, req.GetArgs()...)
+	flagArg("tracing", tracing)
+	args = append(args, loc.entryPoint)
+	return append(args, req.GetArgs()...)
+}
 
-	// The SDK reads config as a JSON object keyed "<namespace>:config:<name>".
-	cfg := map[string]string{}
-	for k, v := range req.GetConfig() {
-		key, err := config.ParseKey(k)
+// configEnv is the program's config as the Node.js SDK reads it:
+// PULUMI_CONFIG, a JSON object keyed "<namespace>:config:<name>" (the engine
+// sends "<namespace>:<name>"), and PULUMI_CONFIG_SECRET_KEYS, a JSON array of the
+// keys as the engine sent them ([] when none).
+func configEnv(config map[string]string, secretKeys []string) ([]string, error) {
+	cfg := make(map[string]string, len(config))
+	for k, v := range config {
+		key, err := resourceconfig.ParseKey(k)
 		if err != nil {
-			return &pulumirpc.RunResponse{Error: fmt.Sprintf("bad config key %q: %v", k, err)}, nil
+			return nil, fmt.Errorf("bad config key %q: %w", k, err)
 		}
 		cfg[key.Namespace()+":config:"+key.Name()] = v
 	}
-	cfgJSON, _ := json.Marshal(cfg)
-	secretKeys := req.GetConfigSecretKeys()
+	cfgJSON, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if secretKeys == nil {
 		secretKeys = []string{}
 	}
-	secretJSON, _ := json.Marshal(secretKeys)
+	secretJSON, err := json.Marshal(secretKeys)
+	if err != nil {
+		return nil, err
+	}
+	return []string{"PULUMI_CONFIG=" + string(cfgJSON), "PULUMI_CONFIG_SECRET_KEYS=" + string(secretJSON)}, nil
+}
+
+func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
+	nodeBin, err := exec.LookPath("node")
+	if err != nil {
+		return &pulumirpc.RunResponse{Error: "could not find node on $PATH: " + err.Error()}, nil
+	}
+	loc := locate(req)
+	opts, err := parseOptions(req.GetInfo())
+	if err != nil {
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+	}
+	configVars, err := configEnv(req.GetConfig(), req.GetConfigSecretKeys())
+	if err != nil {
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+	}
+
+	runPath, err := resolveModule(nodeBin, loc.programDir, "@pulumi/pulumi/cmd/run",
+		"have you run `npm install` (or `pulumi install`)?")
+	if err != nil {
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+	}
+	args := runArgs(req, loc, opts, runPath, h.engine(), h.tracing)
 
 	env := os.Environ()
-	env = append(env, "PULUMI_CONFIG="+string(cfgJSON), "PULUMI_CONFIG_SECRET_KEYS="+string(secretJSON))
+	env = append(env, configVars...)
 	env = append(env, opts.env()...)
 
 	cmdCtx, cmdCancel := context.WithCancel(h.cancelCtx)

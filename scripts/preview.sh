@@ -45,7 +45,9 @@ bash scripts/ensure-deps.sh || fail "installing the npm dependencies failed (npm
 export PULUMI_HOME="${PULUMI_HOME:-$HOME/.pulumi}"
 export PULUMI_TOOLCHAIN_LINK_PLUGINS="${PULUMI_TOOLCHAIN_LINK_PLUGINS:-1}"
 if ! toolchain_env="$(bash scripts/pulumi-toolchain.sh)"; then
-  fail "the Pulumi toolchain is not available (see above); 'npm run toolchain' builds it (Go >= 1.25 and the Go module proxy needed)"
+  # shellcheck source-path=SCRIPTDIR source=toolchain/versions.env disable=SC1091
+  . scripts/toolchain/versions.env
+  fail "the Pulumi toolchain is not available (see above); 'npm run toolchain' builds it (Go >= $MIN_GO_VERSION and the Go module proxy needed)"
 fi
 eval "$toolchain_env"
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016  # single-quoted scripts for bash -c / node -e are intentional
-# Offline Pulumi toolchain: finds or builds (from the Go module proxy) the
-# `pulumi` CLI, a Node.js language host and the Kubernetes provider, caches them
-# outside the repo keyed by version, and prints `export PATH=...` for them.
+# Offline Pulumi toolchain: finds or builds (from the Go module proxy) the `pulumi` CLI, a Node.js
+# language host and the Kubernetes provider at the versions of scripts/toolchain/versions.env,
+# caches them outside the repo keyed by version, and prints `export PATH=...` for them.
 #
 # Usage:
 #   scripts/pulumi-toolchain.sh              find/build; print `export PATH=...` on stdout
@@ -36,16 +36,12 @@ fi
 
 set -euo pipefail
 
-# ---- pinned versions (the one place to change them) ------------------------
-PULUMI_VERSION="3.259.0"                 # CLI + github.com/pulumi/pulumi/{pkg,sdk}/v3; npm @pulumi/pulumi is pinned to the same
-K8S_VERSION="4.25.0"                     # npm @pulumi/kubernetes is pinned to the same
-K8S_MODULE_VERSION="v4.0.0-20260115033456-f47bc2d6f199"  # github.com/pulumi/pulumi-kubernetes/provider/v4 at the v4.25.0 commit
-MIN_GO_VERSION="1.25"
-# -----------------------------------------------------------------------------
-
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 TC_DIR="$SCRIPT_DIR/toolchain"
+# The pinned versions (PULUMI_VERSION, K8S_VERSION, K8S_MODULE_VERSION, MIN_GO_VERSION): one file.
+# shellcheck source-path=SCRIPTDIR source=toolchain/versions.env disable=SC1091
+. "$TC_DIR/versions.env"
 CACHE_ROOT="${PULUMI_TOOLCHAIN_CACHE:-$HOME/.cache/monkeytown-pulumi}"
 PHOME="${PULUMI_HOME:-$HOME/.pulumi}"
 POLL_SECONDS=15
@@ -66,7 +62,15 @@ case "$CACHE_ROOT/" in
 esac
 
 # Short content hash of a wrapper module, so a change to our own Go code gets a new cache dir.
-src_hash() { (cd "$1" && cat go.mod go.sum ./*.go 2>/dev/null | sha256sum | cut -c1-10); }
+# Its tests (*_test.go) are not in the binary and do not count.
+src_hash() {
+  (
+    cd "$1" && shopt -s nullglob
+    local files=(go.mod go.sum) f
+    for f in ./*.go; do [[ "$f" == *_test.go ]] || files+=("$f"); done
+    cat "${files[@]}" 2>/dev/null | sha256sum | cut -c1-10
+  )
+}
 
 # Does binary $1 print version $2 (with or without a leading v) for `version`/`-version`?
 has_version() {
@@ -288,7 +292,7 @@ report_skipped() {
   log "skipped: pulumi-resource-docker, pulumi-resource-cloudflare (they need patched upstream code that is in no module zip; not buildable here)"
 }
 
-# The wrapper modules' go.mod files must agree with the pins above.
+# The wrapper modules' go.mod files must agree with versions.env.
 check_pins() {
   local f want
   for want in "$TC_DIR/cli/go.mod|github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION" \
@@ -296,7 +300,7 @@ check_pins() {
               "$TC_DIR/language-host/go.mod|github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION" \
               "$TC_DIR/kubernetes/go.mod|github.com/pulumi/pulumi-kubernetes/provider/v4 $K8S_MODULE_VERSION"; do
     f="${want%%|*}"
-    grep -qF "${want#*|}" "$f" || die "$f does not require '${want#*|}': update the pins at the top of $0 and the go.mod together (go get ...; go mod tidy)"
+    grep -qF "${want#*|}" "$f" || die "$f does not require '${want#*|}': update $TC_DIR/versions.env and the go.mod together (go get ...; go mod tidy)"
   done
 }
 

@@ -33,11 +33,14 @@ bash scripts/ensure-deps.sh || fail "installing the npm dependencies failed (npm
 export PULUMI_HOME="${PULUMI_HOME:-$HOME/.pulumi}"
 export PULUMI_TOOLCHAIN_LINK_PLUGINS="${PULUMI_TOOLCHAIN_LINK_PLUGINS:-1}"
 if ! toolchain_env="$(bash scripts/pulumi-toolchain.sh)"; then
+  # shellcheck source-path=SCRIPTDIR source=toolchain/versions.env disable=SC1091
+  . scripts/toolchain/versions.env
   fail "the Pulumi toolchain is not available (see the lines above for what failed). It needs:
-  - Go >= 1.25 and a reachable Go module proxy, to build pulumi v3.259.0, the Node.js language host
-    and pulumi-resource-kubernetes v4.25.0 into ~/.cache/monkeytown-pulumi (run: npm run toolchain);
-  - or those binaries on PATH (an official Pulumi v3.259.0 release, plus
-    'pulumi plugin install resource kubernetes v4.25.0')."
+  - Go >= $MIN_GO_VERSION and a reachable Go module proxy, to build pulumi v$PULUMI_VERSION, the Node.js
+    language host and pulumi-resource-kubernetes v$K8S_VERSION into ~/.cache/monkeytown-pulumi
+    (run: npm run toolchain);
+  - or those binaries on PATH (an official Pulumi v$PULUMI_VERSION release, plus
+    'pulumi plugin install resource kubernetes v$K8S_VERSION')."
 fi
 eval "$toolchain_env"
 

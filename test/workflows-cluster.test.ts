@@ -3,6 +3,7 @@
  * (cluster/attach.sh). What the job must do, read from the workflow itself (actionlint and the
  * pinning checks in test/workflows/ cover its syntax and actions).
  */
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
@@ -22,6 +23,25 @@ describe("ci.yml: the cluster job", () => {
     expect(runs).toMatch(/pulumi plugin install resource kubernetes "v\$version"/);
     expect(runs).toContain("K8S_VERSION=");
     expect(indexOf(/pulumi-toolchain\.sh --check/)).toBeGreaterThan(-1);
+  });
+
+  it("reads that pin from scripts/toolchain/versions.env, where the toolchain script takes it", () => {
+    const install = steps[indexOf(/pulumi plugin install resource kubernetes/)].run!;
+    const read = install.split("\n").find((l) => l.startsWith("version="))!;
+    const got = execFileSync("bash", ["-c", `${read}\nprintf %s "$version"`], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    const pinned = execFileSync(
+      "bash",
+      ["-c", '. scripts/toolchain/versions.env && printf %s "$K8S_VERSION"'],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+      },
+    );
+    expect(got).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(got).toBe(pinned);
   });
 
   it("starts kind from its Go module at a pinned version, then prepares it like the local cluster", () => {

@@ -32,6 +32,10 @@ describe("linters", () => {
     "scripts/rollback.sh",
     "scripts/blue-green.sh",
     ".github/scripts/require-env.sh",
+    "scripts/pulumi-toolchain.sh",
+    "scripts/up-dev.sh",
+    "scripts/preview.sh",
+    "scripts/toolchain/versions.env",
   ];
 
   it("actionlint (with shellcheck on every run: script) finds nothing in the workflows", async (ctx) => {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { parseStackConfig, type StackConfig, type StackSecrets } from "../config";
+import { DEFAULT_PROBE_TIMINGS } from "../components/k8s/recovery";
 import type { SecretOutput } from "../components/secrets";
 import { stackTestConfig } from "../test/stack-config";
 import {
@@ -50,16 +51,8 @@ const dev = configOf("dev");
 const staging = configOf("staging");
 const production = configOf("production");
 
-const PROBES = {
-  liveness: {
-    periodSeconds: 5,
-    timeoutSeconds: 2,
-    failureThreshold: 3,
-    initialDelaySeconds: 7,
-    terminationGracePeriodSeconds: 2,
-  },
-  readiness: { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, initialDelaySeconds: 2 },
-};
+/** The stack's probe timings are the recovery plan's (stacks.test.ts checks them); passed on as given. */
+const PROBES = DEFAULT_PROBE_TIMINGS;
 const workload = { namespace: "ns", image: "registry/image@sha256:abc", probes: PROBES };
 const SECRET_REF = { name: "monkeytown-app", keys: ["JWT_SECRET"] };
 const API_SERVICE = {

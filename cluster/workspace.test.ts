@@ -17,9 +17,11 @@ import {
   clusterKey,
   overlay,
   overrideFile,
+  parseImageBuilder,
   pinnedColours,
   prepareWorkspace,
   readConfigMap,
+  realNodePolicyConfig,
   stackFile,
 } from "./workspace";
 
@@ -198,5 +200,136 @@ current-context: ctx
     expect(a).not.toBe(clusterKey(kubeconfig("https://127.0.0.1:16443", "BBB")));
     expect(a).not.toBe(clusterKey(kubeconfig("https://127.0.0.1:6443", "AAA")));
     expect(a).toMatch(/^ctx-[0-9a-f]{10}$/);
+  });
+});
+
+/** What `cluster/images/builder.sh env` prints for a running builder. */
+const BUILDER_ENV = [
+  "DOCKER_CONFIG=/root/.local/state/monkeytown-cluster/real-node/builder/docker",
+  "BUILDX_BUILDER=monkeytown-local",
+  "REGISTRY=127.0.0.1:20500",
+  `NGINX_IMAGE=127.0.0.1:20500/monkeytown-base/nginx@sha256:${"a".repeat(64)}`,
+  `NODE_IMAGE=127.0.0.1:20500/monkeytown-base/node@sha256:${"b".repeat(64)}`,
+  "",
+].join("\n");
+
+describe("parseImageBuilder", () => {
+  it("reads the registry, the builder, its Docker config and the base images", () => {
+    expect(parseImageBuilder(BUILDER_ENV)).toEqual({
+      registry: "127.0.0.1:20500",
+      builder: "monkeytown-local",
+      dockerConfig: "/root/.local/state/monkeytown-cluster/real-node/builder/docker",
+      baseImages: {
+        nginx: `127.0.0.1:20500/monkeytown-base/nginx@sha256:${"a".repeat(64)}`,
+        node: `127.0.0.1:20500/monkeytown-base/node@sha256:${"b".repeat(64)}`,
+      },
+    });
+  });
+
+  it("refuses settings that lack a key, a registry off loopback, or a base image not pinned by digest", () => {
+    expect(() => parseImageBuilder(BUILDER_ENV.replace(/^NODE_IMAGE=.*$/m, ""))).toThrow(
+      "the image builder's settings lack NODE_IMAGE",
+    );
+    expect(() =>
+      parseImageBuilder(BUILDER_ENV.replaceAll("127.0.0.1:20500", "registry.example:5000")),
+    ).toThrow("not on loopback");
+    expect(() => parseImageBuilder(BUILDER_ENV.replace(/nginx@sha256:a+/, "nginx:1.22"))).toThrow(
+      "NGINX_IMAGE (127.0.0.1:20500/monkeytown-base/nginx:1.22) is not an image in 127.0.0.1:20500 pinned by digest",
+    );
+  });
+});
+
+describe.each(CLUSTER_STACKS)("%s on the real node (cluster:deploy --real-node)", (stack) => {
+  const builder = parseImageBuilder(BUILDER_ENV);
+  const shaped = leaves(clusterConfig(stack));
+  const onNode = leaves(clusterConfig(stack, builder));
+
+  it("builds and pushes the images to the local registry with the node's builder, on the local bases; nothing else changes", () => {
+    const changed = [...new Set([...shaped.keys(), ...onNode.keys()])].filter(
+      (k) => JSON.stringify(shaped.get(k)) !== JSON.stringify(onNode.get(k)),
+    );
+    expect(changed.sort()).toEqual([
+      "monkeytown:apiImage",
+      "monkeytown:registry.baseImages.nginx",
+      "monkeytown:registry.baseImages.node",
+      "monkeytown:registry.builder",
+      "monkeytown:registry.push",
+      "monkeytown:registry.server",
+      "monkeytown:webImage",
+    ]);
+    expect(onNode.get("monkeytown:registry.push")).toBe(true);
+    expect(onNode.get("monkeytown:registry.server")).toBe("127.0.0.1:20500");
+    expect(onNode.get("monkeytown:registry.builder")).toBe("monkeytown-local");
+    expect(onNode.has("monkeytown:webImage")).toBe(false);
+    expect(onNode.has("monkeytown:apiImage")).toBe(false);
+  });
+
+  it("is a valid configuration, given the throwaway registry token", () => {
+    const plain = Object.fromEntries(
+      Object.entries(flattenConfig(clusterConfig(stack, builder))).map(([k, v]) => [
+        k.replace(/^monkeytown:/, ""),
+        v,
+      ]),
+    );
+    const parsed = parseStackConfig(
+      { plain, secretKeys: ["jwtSecret", "alertWebhookUrl", "registryToken"] },
+      stack,
+    );
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems, null, 2));
+    expect(parsed.config.registry).toMatchObject({
+      push: true,
+      server: "127.0.0.1:20500",
+      builder: "monkeytown-local",
+      baseImages: builder.baseImages,
+    });
+    expect(parsed.config.webImage).toBeUndefined();
+    expect(parsed.config.apiImage).toBeUndefined();
+  });
+
+  it("the policy config only adds the local registry to image-pinned's allowed prefixes", () => {
+    const own = JSON.parse(
+      fs.readFileSync(path.join(REPO_ROOT, "policy", "config", `${stack}.json`), "utf8"),
+    ) as Record<string, unknown>;
+    const local = realNodePolicyConfig(own, builder);
+    const prefixes = (own["image-pinned"] as { allowedImagePrefixes?: string[] })
+      .allowedImagePrefixes;
+    const { "image-pinned": rule, ...rest } = local;
+    const { "image-pinned": ownRule, ...ownRest } = own;
+    expect(rest).toEqual(ownRest);
+    expect(rule).toEqual(
+      prefixes === undefined
+        ? ownRule
+        : { ...(ownRule as object), allowedImagePrefixes: [...prefixes, "127.0.0.1:20500/"] },
+    );
+  });
+});
+
+describe("realNodePolicyConfig", () => {
+  it("keeps production's digest requirement and GHCR, and allows the local registry", () => {
+    const own = JSON.parse(
+      fs.readFileSync(path.join(REPO_ROOT, "policy", "config", "production.json"), "utf8"),
+    ) as Record<string, unknown>;
+    expect(realNodePolicyConfig(own, parseImageBuilder(BUILDER_ENV))["image-pinned"]).toEqual({
+      enforcementLevel: "mandatory",
+      requireDigest: true,
+      allowedImagePrefixes: ["ghcr.io/", "127.0.0.1:20500/"],
+    });
+  });
+});
+
+describe("prepareWorkspace with the real node's builder", () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "monkeytown-workspace-node-"));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("writes the overlaid stack file with the builder's keys and asks for a throwaway registry token", () => {
+    const builder = parseImageBuilder(BUILDER_ENV);
+    const ws = prepareWorkspace("production", root, builder);
+    const doc = parse(fs.readFileSync(ws.stackFile, "utf8")) as { config: unknown };
+    expect(doc.config).toEqual(clusterConfig("production", builder));
+    expect(Object.keys(ws.missingSecrets).sort()).toEqual([
+      "monkeytown:alertWebhookUrl",
+      "monkeytown:jwtSecret",
+      "monkeytown:registryToken",
+    ]);
   });
 });

@@ -57,19 +57,113 @@ export function overrideFile(stack: string): string {
   return path.join(REPO_ROOT, "cluster", "overrides", `${stack}.yaml`);
 }
 
-/** The stack's configuration as it runs on a cluster: stack file + override file. */
-export function clusterConfig(stack: ClusterStack): ConfigMap {
-  return overlay(readConfigMap(stackFile(stack)), readConfigMap(overrideFile(stack)));
+/**
+ * The image builder of the local cluster's real node, as `cluster/images/builder.sh env` prints it:
+ * a registry on loopback standing in for GHCR, a buildx builder (buildkitd on the node's containerd)
+ * registered in its own Docker config, and the local base images pushed to that registry.
+ */
+export interface ImageBuilder {
+  /** `127.0.0.1:<port>`: the local registry. */
+  readonly registry: string;
+  /** The buildx builder's name. */
+  readonly builder: string;
+  /** The Docker config directory the builder is registered in (DOCKER_CONFIG for docker-build). */
+  readonly dockerConfig: string;
+  /** The local base images, by digest in the local registry. */
+  readonly baseImages: { readonly nginx: string; readonly node: string };
+}
+
+/** Parses `cluster/images/builder.sh env`; throws naming what is missing. */
+export function parseImageBuilder(text: string): ImageBuilder {
+  const env = Object.fromEntries(
+    text
+      .split("\n")
+      .map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim()))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1], m[2]]),
+  );
+  const missing = [
+    "REGISTRY",
+    "BUILDX_BUILDER",
+    "DOCKER_CONFIG",
+    "NGINX_IMAGE",
+    "NODE_IMAGE",
+  ].filter((k) => !env[k]);
+  if (missing.length > 0) {
+    throw new Error(`the image builder's settings lack ${missing.join(", ")}`);
+  }
+  if (!/^127\.0\.0\.1:\d+$/.test(env.REGISTRY)) {
+    throw new Error(`the image builder's registry (${env.REGISTRY}) is not on loopback`);
+  }
+  for (const k of ["NGINX_IMAGE", "NODE_IMAGE"]) {
+    if (!env[k].startsWith(`${env.REGISTRY}/`) || !/@sha256:[0-9a-f]{64}$/.test(env[k])) {
+      throw new Error(`${k} (${env[k]}) is not an image in ${env.REGISTRY} pinned by digest`);
+    }
+  }
+  return {
+    registry: env.REGISTRY,
+    builder: env.BUILDX_BUILDER,
+    dockerConfig: env.DOCKER_CONFIG,
+    baseImages: { nginx: env.NGINX_IMAGE, node: env.NODE_IMAGE },
+  };
+}
+
+/**
+ * What a deploy with the real node (`cluster:deploy -- <stack> --real-node`) lays over the override
+ * file: the images are built from this repository's Dockerfiles by the program's own Registry
+ * component (docker-build) with the node's builder, on the local base images, and pushed to the
+ * local registry in place of GHCR, then deployed by digest. Nothing else changes.
+ */
+export function realNodeOverrides(builder: ImageBuilder): ConfigMap {
+  return {
+    "monkeytown:registry": {
+      push: true,
+      server: builder.registry,
+      builder: builder.builder,
+      baseImages: { ...builder.baseImages },
+    },
+    // Built, not referenced.
+    "monkeytown:webImage": null,
+    "monkeytown:apiImage": null,
+  };
+}
+
+/** The stack's configuration as it runs on a cluster: stack file + override file (+ the real node's). */
+export function clusterConfig(stack: ClusterStack, builder?: ImageBuilder): ConfigMap {
+  const shaped = overlay(readConfigMap(stackFile(stack)), readConfigMap(overrideFile(stack)));
+  return builder ? overlay(shaped, realNodeOverrides(builder)) : shaped;
+}
+
+/**
+ * The stack's policy config (`policy/config/<stack>.json`) for a deploy with the real node: the
+ * same rules and levels, with the local registry added to `image-pinned`'s allowed prefixes (it
+ * stands in for GHCR; digests stay required where the stack requires them). Unchanged otherwise.
+ */
+export function realNodePolicyConfig(
+  policyConfig: Record<string, unknown>,
+  builder: ImageBuilder,
+): Record<string, unknown> {
+  const rule = policyConfig["image-pinned"];
+  if (!isObject(rule) || !Array.isArray(rule.allowedImagePrefixes)) return policyConfig;
+  return {
+    ...policyConfig,
+    "image-pinned": {
+      ...rule,
+      allowedImagePrefixes: [...(rule.allowedImagePrefixes as string[]), `${builder.registry}/`],
+    },
+  };
 }
 
 /**
  * Throwaway secret values for the secret keys the stack needs on a cluster (never real ones):
- * a random JWT secret and a webhook URL on a reserved domain that nothing resolves.
+ * a random JWT secret and a webhook URL on a reserved domain that nothing resolves; with the real
+ * node's builder, a registry token (the local registry asks for none).
  */
-export function throwawaySecrets(): Record<string, string> {
+export function throwawaySecrets(builder?: ImageBuilder): Record<string, string> {
   return {
     "monkeytown:jwtSecret": randomBytes(32).toString("base64url"),
     "monkeytown:alertWebhookUrl": `https://hooks.invalid/${randomBytes(12).toString("hex")}`,
+    ...(builder ? { "monkeytown:registryToken": randomBytes(24).toString("base64url") } : {}),
   };
 }
 
@@ -88,7 +182,11 @@ export interface ClusterWorkspace {
  * regenerated from the real files every time; the encryption salt and the secure values that an
  * earlier run set are kept, so that a second `up` sees the same secrets and changes nothing.
  */
-export function prepareWorkspace(stack: ClusterStack, root: string): ClusterWorkspace {
+export function prepareWorkspace(
+  stack: ClusterStack,
+  root: string,
+  builder?: ImageBuilder,
+): ClusterWorkspace {
   const dir = path.join(root, stack);
   fs.mkdirSync(dir, { recursive: true });
   const project = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as ConfigMap;
@@ -112,15 +210,16 @@ export function prepareWorkspace(stack: ClusterStack, root: string): ClusterWork
     ...(typeof previous.encryptionsalt === "string"
       ? { encryptionsalt: previous.encryptionsalt }
       : {}),
-    config: { ...clusterConfig(stack), ...kept },
+    config: { ...clusterConfig(stack, builder), ...kept },
   };
   fs.writeFileSync(
     file,
-    `# Generated by cluster/workspace.ts: Pulumi.${stack}.yaml with cluster/overrides/${stack}.yaml laid over it.\n` +
+    `# Generated by cluster/workspace.ts: Pulumi.${stack}.yaml with cluster/overrides/${stack}.yaml laid over it` +
+      `${builder ? ", then the real node's image builder (realNodeOverrides)" : ""}.\n` +
       `# Do not edit: change the real stack file or the override file.\n${stringify(doc)}`,
   );
   const missingSecrets = Object.fromEntries(
-    Object.entries(throwawaySecrets()).filter(([key]) => !(key in kept)),
+    Object.entries(throwawaySecrets(builder)).filter(([key]) => !(key in kept)),
   );
   return { stack, dir, stackFile: file, missingSecrets };
 }

@@ -13,8 +13,8 @@ import {
   standardLabels,
   validateProbeTimings,
   validateResources,
-  type ProbeTimings,
   type ResourceSpec,
+  type WorkloadArgs,
 } from "../k8s";
 import { checkArgs, PKG } from "../args";
 import type { SecretReference } from "../secrets";
@@ -57,9 +57,7 @@ export interface BlueGreenArgs {
   readonly standbyReplicas?: number;
 }
 
-export interface ApiServiceArgs {
-  /** Namespace to deploy into. */
-  readonly namespace: pulumi.Input<string>;
+export interface ApiServiceArgs extends WorkloadArgs {
   /** Image reference (tag or digest) of the API. */
   readonly image: pulumi.Input<string>;
   /** Container port of the Express server. @default 3000 */
@@ -70,25 +68,14 @@ export interface ApiServiceArgs {
   readonly autoscaling?: AutoscalingArgs;
   /** Requests and limits. @default requests 200m/256Mi, limits 1000m/512Mi */
   readonly resources?: ResourceSpec;
-  /**
-   * Probe timings, from the recovery target (components/k8s/recovery.ts).
-   * @default DEFAULT_PROBE_TIMINGS: the seed's 30 s container recovery, dev's 10 s interval
-   */
-  readonly probes?: ProbeTimings;
   /** Non-secret runtime settings, delivered through a ConfigMap and `envFrom`. */
   readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
   /** Secret runtime settings, by reference only (`secretKeyRef`): values never pass through here. */
   readonly secretEnv?: SecretReference;
   /** `rolling` (default) or blue-green with two coloured Deployments. */
   readonly blueGreen?: BlueGreenArgs;
-  /** Namespace of the ingress controller allowed to reach the pods. @default "ingress-nginx" */
-  readonly ingressNamespace?: string;
-  /** Namespace of Prometheus, allowed to scrape `/metrics`. @default "monitoring" */
+  /** Namespace of Prometheus, allowed to scrape `/metrics`. @default CLUSTER_NAMESPACE_DEFAULTS.monitoring */
   readonly monitoringNamespace?: string;
-  /** Names of image pull Secrets. */
-  readonly imagePullSecrets?: pulumi.Input<string>[];
-  /** Extra labels on every object. */
-  readonly labels?: Record<string, string>;
 }
 
 /** The component's type token. */

@@ -176,6 +176,23 @@ export const SAFE_ROLLING_UPDATE = {
   rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
 } as const;
 
+/** The arguments the web and API workloads have in common. */
+export interface WorkloadArgs {
+  /** Namespace to deploy into. */
+  readonly namespace: pulumi.Input<string>;
+  /**
+   * Probe timings, from the recovery target (./recovery.ts).
+   * @default DEFAULT_PROBE_TIMINGS: the seed's 30 s container recovery, dev's 10 s interval
+   */
+  readonly probes?: ProbeTimings;
+  /** Namespace of the ingress controller allowed to reach the pods. @default CLUSTER_NAMESPACE_DEFAULTS.ingress */
+  readonly ingressNamespace?: string;
+  /** Names of image pull Secrets. */
+  readonly imagePullSecrets?: pulumi.Input<string>[];
+  /** Extra labels on every object. */
+  readonly labels?: Record<string, string>;
+}
+
 /** One application container: what the web and API workloads have in common. */
 export interface AppContainerSpec {
   readonly name: string;

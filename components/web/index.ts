@@ -13,8 +13,8 @@ import {
   standardLabels,
   validateProbeTimings,
   validateResources,
-  type ProbeTimings,
   type ResourceSpec,
+  type WorkloadArgs,
 } from "../k8s";
 import { checkArgs, PKG } from "../args";
 import { NGINX_DEFAULTS, renderNginxConfig, type NginxConfigOptions } from "./nginx";
@@ -45,9 +45,7 @@ export interface WebIngressArgs {
   readonly routes?: readonly IngressRoute[];
 }
 
-export interface WebServiceArgs {
-  /** Namespace to deploy into. */
-  readonly namespace: pulumi.Input<string>;
+export interface WebServiceArgs extends WorkloadArgs {
   /** Image reference (tag or digest) of the nginx + SPA image. */
   readonly image: pulumi.Input<string>;
   /** Replica count. @default 1 */
@@ -56,21 +54,10 @@ export interface WebServiceArgs {
   readonly port?: number;
   /** Requests and limits. @default requests 100m/64Mi, limits 200m/128Mi */
   readonly resources?: ResourceSpec;
-  /**
-   * Probe timings, from the recovery target (components/k8s/recovery.ts).
-   * @default DEFAULT_PROBE_TIMINGS: the seed's 30 s container recovery, dev's 10 s interval
-   */
-  readonly probes?: ProbeTimings;
   /** Further nginx options (gzip, paths); `port` above wins. */
   readonly nginx?: Omit<NginxConfigOptions, "port">;
   /** Optional Ingress for the site's host. */
   readonly ingress?: WebIngressArgs;
-  /** Namespace of the ingress controller allowed to reach the pods. @default "ingress-nginx" */
-  readonly ingressNamespace?: string;
-  /** Names of image pull Secrets. */
-  readonly imagePullSecrets?: pulumi.Input<string>[];
-  /** Extra labels on every object. */
-  readonly labels?: Record<string, string>;
 }
 
 /** The component's type token. */

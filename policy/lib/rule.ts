@@ -54,15 +54,25 @@ export function readConfig<C extends object>(
   return { ...defaultsOf(schema), ...getConfig() } as C;
 }
 
-export interface RuleMeta {
+/**
+ * What the README's rule table says of a rule, kept with the rule (`npm run docs:policy` writes the
+ * table; policy/test/readme.test.ts fails when the README is stale). Markdown, one table cell each:
+ * put a name with `_` or `*` in a code span, or prettier reads it as emphasis (the test catches it).
+ */
+export interface RuleDocs {
+  /** What the rule checks, in full; `description` is the one line the engine shows. */
+  checks: string;
+  /** Peer tools that check the same thing, and what they call it. */
+  peers: string;
+}
+
+export interface RuleMeta extends RuleDocs {
   name: string;
   description: string;
   enforcementLevel: EnforcementLevel;
   severity: Severity;
   configSchema?: PolicyConfigSchema;
   remediationSteps: string;
-  /** Peer tools that check the same thing, for the README table. */
-  peers?: string;
 }
 
 export interface RuleInput {
@@ -89,8 +99,8 @@ export type ResourceRuleDef<C> = RuleMeta &
     check(resource: RuleInput, config: C, report: Report): void;
   };
 
-/** Policies built by this module carry their metadata for docs and tests. */
-export type PackPolicy = ResourceValidationPolicy & { peers?: string };
+/** Policies built by this module carry their documentation (the README's rule table). */
+export type PackPolicy = ResourceValidationPolicy & RuleDocs;
 
 export function resourceRule<C extends object>(def: ResourceRuleDef<C>): PackPolicy {
   const run = (args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
@@ -116,6 +126,7 @@ export function resourceRule<C extends object>(def: ResourceRuleDef<C>): PackPol
     severity: def.severity,
     configSchema: def.configSchema,
     remediationSteps: def.remediationSteps,
+    checks: def.checks,
     peers: def.peers,
     validateResource: validate,
   };

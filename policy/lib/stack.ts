@@ -22,7 +22,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { readConfig, type RuleMeta } from "./rule";
+import { readConfig, type RuleDocs, type RuleMeta } from "./rule";
 import {
   Maybe,
   UNKNOWN,
@@ -751,7 +751,7 @@ export interface StackRuleDef<C> extends RuleMeta {
   ): void;
 }
 
-export type PackStackPolicy = StackValidationPolicy & { peers?: string };
+export type PackStackPolicy = StackValidationPolicy & RuleDocs;
 
 /** A stack rule; a resource can waive it for itself with the usual annotation. */
 export function stackRule<C extends object>(def: StackRuleDef<C>): PackStackPolicy {
@@ -762,6 +762,7 @@ export function stackRule<C extends object>(def: StackRuleDef<C>): PackStackPoli
     severity: def.severity,
     configSchema: def.configSchema,
     remediationSteps: def.remediationSteps,
+    checks: def.checks,
     peers: def.peers,
     validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
       const view = stackView(args.resources);

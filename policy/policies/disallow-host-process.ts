@@ -10,6 +10,7 @@ export function disallowHostProcess() {
   return workloadRule<object>({
     name: "disallow-host-process",
     description: "No Windows HostProcess containers.",
+    checks: "No `windowsOptions.hostProcess: true` at pod or container level.",
     enforcementLevel: "advisory",
     severity: "critical",
     peers:

@@ -14,6 +14,8 @@ export function disallowProcMount() {
   return workloadRule<object>({
     name: "disallow-proc-mount",
     description: "Containers keep the default, masked /proc mount.",
+    checks:
+      "`securityContext.procMount` unset or `Default` on every container, init and ephemeral included. Docker: no `systempaths=unconfined` security option.",
     enforcementLevel: "advisory",
     severity: "high",
     peers:

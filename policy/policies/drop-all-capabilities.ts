@@ -24,6 +24,8 @@ export function dropAllCapabilities() {
   return workloadRule<DropAllCapabilitiesConfig>({
     name: "drop-all-capabilities",
     description: "Containers drop ALL capabilities and add none but the allowed ones.",
+    checks:
+      "`capabilities.drop` contains ALL; `add` only from the allowed set. Docker: `capabilities.drops`/`adds`.",
     enforcementLevel: "advisory",
     severity: "high",
     peers:

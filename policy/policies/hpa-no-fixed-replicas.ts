@@ -14,6 +14,8 @@ export function hpaNoFixedReplicas() {
   return stackRule<object>({
     name: "hpa-no-fixed-replicas",
     description: "Workloads managed by an HPA do not set spec.replicas.",
+    checks:
+      "A workload scaled by an HPA sets no `spec.replicas` (pulumi/pulumi#13321), judged on what the program sent (live: Pulumi's `managedFields`; see below). Matches by `scaleTargetRef`, or, when the target name is unknown in preview, by the HPA's dependency.",
     enforcementLevel: "mandatory",
     severity: "high",
     peers:

@@ -14,6 +14,8 @@ export function hpaTargetsWorkload() {
   return stackRule<object>({
     name: "hpa-targets-workload",
     description: "Every HorizontalPodAutoscaler scales a workload of the stack in its namespace.",
+    checks:
+      "Every HPA's `scaleTargetRef` names a Deployment, StatefulSet, ReplicaSet or ReplicationController of the stack in its namespace. Other kinds (custom resources with a scale subresource) are not checked; a name not known in preview is checked at `up`.",
     enforcementLevel: "advisory",
     severity: "medium",
     peers:

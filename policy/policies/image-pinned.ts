@@ -62,6 +62,8 @@ export function imagePinned() {
   return workloadRule<ImagePinnedConfig>({
     name: "image-pinned",
     description: "Container images are pinned to a version tag or digest (digest where required).",
+    checks:
+      "A tag other than `latest`, or a digest; with `requireDigest`, a digest; optionally an allowed registry prefix. Docker: `image`.",
     enforcementLevel: "advisory",
     severity: "medium",
     peers:

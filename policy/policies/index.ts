@@ -3,6 +3,8 @@
  * Each factory returns a fresh policy object.
  */
 import type { Policies } from "@pulumi/policy";
+import type { PackPolicy } from "../lib/rule";
+import type { PackStackPolicy } from "../lib/stack";
 import { disallowHostProcess } from "./disallow-host-process";
 import { disallowProcMount } from "./disallow-proc-mount";
 import { dropAllCapabilities } from "./drop-all-capabilities";
@@ -37,7 +39,7 @@ import { serviceTargetsPods } from "./service-targets-pods";
 import { waiverValid } from "./waiver-valid";
 import { waiversInEffect } from "./waivers-in-effect";
 
-const rules = [
+const rules: (PackPolicy | PackStackPolicy)[] = [
   // Mandatory by default.
   nonRoot(),
   resourceLimits(),
@@ -78,7 +80,14 @@ const rules = [
 
 const ruleNames = rules.map((r) => r.name);
 
-export const policies: Policies = [...rules, waiverValid(ruleNames), waiversInEffect(ruleNames)];
+/** Every policy with its documentation, in the pack's order: the README's rule table. */
+export const documentedPolicies: readonly (PackPolicy | PackStackPolicy)[] = [
+  ...rules,
+  waiverValid(ruleNames),
+  waiversInEffect(ruleNames),
+];
+
+export const policies: Policies = [...documentedPolicies];
 
 /** Names of every policy in the pack. */
 export const policyNames: readonly string[] = policies.map((p) => p.name);

@@ -10,6 +10,8 @@ export function ingressTargetsService() {
   return stackRule<object>({
     name: "ingress-targets-service",
     description: "Every Ingress backend is a Service of the stack, on a port it exposes.",
+    checks:
+      "Every Service backend of an Ingress (rules and default backend; `networking.k8s.io/v1` and `v1beta1` shapes) is a Service of the stack in its namespace, on a port number or name the Service exposes.",
     enforcementLevel: "advisory",
     severity: "high",
     peers: "kube-score ingress-targets-service; Polaris (none); kubesec (none); checkov (none)",

@@ -15,6 +15,8 @@ export function minReplicas() {
   return stackRule<MinReplicasConfig>({
     name: "min-replicas",
     description: "Deployments and StatefulSets run at least the configured number of replicas.",
+    checks:
+      "Deployments and StatefulSets run at least `minReplicas`, counting the HPA's `minReplicas` when an HPA scales them.",
     enforcementLevel: "advisory",
     severity: "medium",
     peers: "kube-score (none); Polaris deploymentMissingReplicas; kubesec (none); checkov (none)",

@@ -15,6 +15,8 @@ export function networkPolicyCoverage() {
   return stackRule<NetworkPolicyCoverageConfig>({
     name: "network-policy-coverage",
     description: "Every workload is selected by a NetworkPolicy.",
+    checks:
+      "Every workload's pods are selected by a NetworkPolicy in their namespace (an empty podSelector counts).",
     enforcementLevel: "mandatory",
     severity: "high",
     peers:

@@ -90,6 +90,8 @@ export function networkPolicyTargetsPods() {
     name: "network-policy-targets-pods",
     description:
       "Every NetworkPolicy selects a workload's pods, its peers select pods or namespaces that exist, and its named ports exist on the pods.",
+    checks:
+      "Every NetworkPolicy with a non-empty `podSelector` selects pods in its namespace; each `from`/`to` peer selects pods of its own namespace, a Namespace the stack creates (its labels and `kubernetes.io/metadata.name`, with pods there when it has a `podSelector`), or a namespace listed in `externalNamespaces` (by `kubernetes.io/metadata.name`); each named port of an ingress rule is a container port name of its pods. `ipBlock` peers are not checked.",
     enforcementLevel: "advisory",
     severity: "high",
     peers:

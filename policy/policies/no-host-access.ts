@@ -22,6 +22,8 @@ export function noHostAccess() {
   return workloadRule<NoHostAccessConfig>({
     name: "no-host-access",
     description: "Pods share no host namespace, mount no host path and bind no host port.",
+    checks:
+      "No `hostNetwork`, `hostPID`, `hostIPC`, `hostPath` (outside an allowlist) or `hostPort`. Docker: no `host` network/PID/IPC mode, no host bind mounts.",
     enforcementLevel: "advisory",
     severity: "high",
     peers:

@@ -18,6 +18,7 @@ export function noLoadBalancer(): PackPolicy {
   return resourceRule<NoLoadBalancerConfig>({
     name: "no-load-balancer",
     description: "Services are not exposed as LoadBalancer or NodePort except where allowed.",
+    checks: "No Service of type LoadBalancer or NodePort unless allowed.",
     enforcementLevel: "advisory",
     severity: "high",
     peers:

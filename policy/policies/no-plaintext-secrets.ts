@@ -220,10 +220,12 @@ export function noPlaintextSecrets() {
     name: "no-plaintext-secrets",
     description:
       "No secret material in plaintext env vars, ConfigMaps, labels, annotations, build args or CI variables.",
+    checks:
+      "Literal env values under secret-looking names (a secret word as its own token, `DB_PASSWORD`, `dbPassword`, or glued to a prefix as client libraries name them, `PGPASSWORD`, `GITHUBTOKEN`, `AWSSECRETACCESSKEY`; settings about a secret, `TOKEN_TTL_SECONDS=3600`, `PASSWORD_MIN_LENGTH=12`, `MAX_TOKENS=4096`, pass when the value is a number, duration or size); credential-looking values under any name (private key blocks, GitHub/AWS/Slack/Stripe/Google/npm/Pulumi/OpenAI tokens, JWTs, URLs/DSNs with a password) in env, command and args; secret-named env read from a ConfigMap; ConfigMap data; labels and annotations of every Kubernetes resource and pod template; credential values anywhere in other Kubernetes objects, custom resources included (an AlertmanagerConfig with an inline Slack webhook); Docker container env and labels; Docker build args (`docker.Image`, `docker-build.Image`, named by their first tag) and docker-build image labels (build `secrets` are the right place and pass); GitHub Actions variables (repository, environment, organization). Kubernetes Secret data is exempt.",
     enforcementLevel: "mandatory",
     severity: "critical",
     peers:
-      "kubesec (none); Polaris (none); kube-score (none); checkov CKV_K8S_35 (prefer secret files), CKV_SECRET_* (value patterns in files); Kyverno (no PSS rule); gitleaks/trufflehog-style value patterns",
+      "kubesec (none); Polaris (none); kube-score (none); checkov `CKV_K8S_35` (prefer secret files), `CKV_SECRET_*` (value patterns in files); Kyverno (no PSS rule); gitleaks/trufflehog-style value patterns",
     remediationSteps:
       "Read the value with config.requireSecret, put it in a Kubernetes Secret (or a GitHub Actions secret), and reference it (valueFrom.secretKeyRef, secrets.X); never as a literal.",
     configSchema: configSchema({

@@ -14,6 +14,8 @@ export function noPrivilegeEscalation() {
   return workloadRule<object>({
     name: "no-privilege-escalation",
     description: "Containers set allowPrivilegeEscalation: false.",
+    checks:
+      "`allowPrivilegeEscalation: false` set explicitly on every container (Kubernetes defaults to true). Docker: `no-new-privileges`.",
     enforcementLevel: "advisory",
     severity: "high",
     peers:

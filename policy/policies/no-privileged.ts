@@ -11,6 +11,7 @@ export function noPrivileged() {
   return workloadRule<object>({
     name: "no-privileged",
     description: "Containers are not privileged.",
+    checks: "No `privileged: true`. Docker: `privileged`.",
     enforcementLevel: "advisory",
     severity: "critical",
     peers:

@@ -24,6 +24,8 @@ export function nonRoot() {
   return workloadRule<NonRootConfig>({
     name: "non-root",
     description: "Containers run as a non-root user.",
+    checks:
+      "Effective `runAsNonRoot: true` or `runAsUser` ≥ `minRunAsUser` for every container, init and ephemeral included (container fields override pod fields); `runAsUser: 0` anywhere, pod level included, is a violation; optionally `runAsGroup: 0`. Docker: `user` set and not root.",
     enforcementLevel: "mandatory",
     severity: "critical",
     peers:

@@ -38,6 +38,8 @@ export function pdbBelowMinReplicas() {
     name: "pdb-below-min-replicas",
     description:
       "A PodDisruptionBudget's minAvailable is below its workload's minimum replicas (HPA minReplicas).",
+    checks:
+      "A PDB leaves room for one eviction at the workload's floor: `minAvailable` below the HPA's `minReplicas` (or `spec.replicas`), `maxUnavailable` above 0; percentages resolved.",
     enforcementLevel: "mandatory",
     severity: "medium",
     peers:

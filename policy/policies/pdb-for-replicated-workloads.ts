@@ -16,6 +16,8 @@ export function pdbForReplicatedWorkloads() {
   return stackRule<PdbCoverageConfig>({
     name: "pdb-for-replicated-workloads",
     description: "Replicated Deployments and StatefulSets are covered by a PodDisruptionBudget.",
+    checks:
+      "Every Deployment/StatefulSet running ≥ 2 replicas (HPA floor counts) is selected by a PodDisruptionBudget in its namespace (matchLabels and matchExpressions).",
     enforcementLevel: "mandatory",
     severity: "medium",
     peers:

@@ -9,6 +9,8 @@ export function pdbTargetsPods() {
   return stackRule<object>({
     name: "pdb-targets-pods",
     description: "Every PodDisruptionBudget selects a workload's pods in its namespace.",
+    checks:
+      "Every PodDisruptionBudget selects the pods of a workload in its namespace (policy/v1: no selector selects nothing).",
     enforcementLevel: "advisory",
     severity: "medium",
     peers:

@@ -18,6 +18,8 @@ export function podMonitorTargetsPods() {
     name: "pod-monitor-targets-pods",
     description:
       "Every PodMonitor selects a workload's pods, and scrapes a container port name they declare.",
+    checks:
+      "Every PodMonitor selects the pods of a workload within its `namespaceSelector`, and each `podMetricsEndpoints[].port` is a container port name of those pods.",
     enforcementLevel: "advisory",
     severity: "high",
     peers: "kube-score (none); Polaris (none); kubesec (none); checkov (none); Kyverno (none)",

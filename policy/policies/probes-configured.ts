@@ -23,6 +23,8 @@ export function probesConfigured() {
   return workloadRule<ProbesConfig>({
     name: "probes-configured",
     description: "Long-running containers define readiness and liveness probes that differ.",
+    checks:
+      "Readiness and liveness probes on long-running containers (not Jobs/CronJobs, init or ephemeral containers), and not the same check.",
     enforcementLevel: "advisory",
     severity: "medium",
     peers:

@@ -11,6 +11,7 @@ export function readOnlyRootFilesystem() {
   return workloadRule<object>({
     name: "read-only-root-filesystem",
     description: "Containers run with a read-only root filesystem.",
+    checks: "`readOnlyRootFilesystem: true` on every container. Docker: `readOnly`.",
     enforcementLevel: "advisory",
     severity: "medium",
     peers:

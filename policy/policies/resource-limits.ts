@@ -30,6 +30,8 @@ export function resourceLimits() {
   return workloadRule<ResourceLimitsConfig>({
     name: "resource-limits",
     description: "Containers set CPU and memory requests and limits within bounds.",
+    checks:
+      "CPU and memory requests and limits on every container and init container (ephemeral containers cannot have them), limit ≥ request, limit ≤ maximum, quantities valid. Docker: `memory` and `cpus`/`cpuShares`.",
     enforcementLevel: "mandatory",
     severity: "high",
     peers:

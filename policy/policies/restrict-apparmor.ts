@@ -25,6 +25,8 @@ export function restrictApparmor() {
   return workloadRule<object>({
     name: "restrict-apparmor",
     description: "Pods and containers run under the runtime's default or a local AppArmor profile.",
+    checks:
+      "`appArmorProfile.type` RuntimeDefault or Localhost at pod and container level, and the legacy `container.apparmor.security.beta.kubernetes.io/<container>` pod annotations `runtime/default` or `localhost/<profile>`. Docker: no `apparmor=unconfined`.",
     enforcementLevel: "advisory",
     severity: "high",
     peers:

@@ -21,10 +21,12 @@ export function restrictSelinux() {
     name: "restrict-selinux",
     description:
       "Pods and containers run under the container SELinux types, with no custom user or role.",
+    checks:
+      "`seLinuxOptions.type` empty or an allowed type, and no `user` or `role`, in the pod's securityContext and each container's own (a bad pod-level value is reported once, on the pod, even where every container overrides it). Docker: no `label=disable`, `label=user:`/`role:`, `label=type:` only from the allowed types.",
     enforcementLevel: "advisory",
     severity: "high",
     peers:
-      "Kyverno PSS baseline disallow-selinux; Pod Security admission baseline (seLinuxOptions); kube-score, Polaris, kubesec, checkov: none",
+      "Kyverno PSS baseline disallow-selinux; Pod Security admission baseline (seLinuxOptions; 1.31+ also allows `container_engine_t`); kube-score, Polaris, kubesec, checkov: none",
     remediationSteps:
       "Remove seLinuxOptions (or keep only level, and type container_t); never set user or role.",
     configSchema: configSchema({

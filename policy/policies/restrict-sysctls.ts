@@ -34,10 +34,12 @@ export function restrictSysctls() {
   return workloadRule<RestrictSysctlsConfig>({
     name: "restrict-sysctls",
     description: "Pods set only sysctls from the safe set.",
+    checks:
+      "`spec.securityContext.sysctls` names only from the allow-list (default: the Pod Security baseline safe set as of Kubernetes 1.29: `kernel.shm_rmid_forced`, `net.ipv4.ip_local_port_range`, `ip_unprivileged_port_start`, `tcp_syncookies`, `ping_group_range`, `ip_local_reserved_ports`, `tcp_keepalive_time`, `tcp_fin_timeout`, `tcp_keepalive_intvl`, `tcp_keepalive_probes`); the slash form (`kernel/shm_rmid_forced`) is read as the same sysctl.",
     enforcementLevel: "advisory",
     severity: "high",
     peers:
-      "Kyverno PSS baseline restrict-sysctls; Pod Security admission baseline (sysctls); kube-score, Polaris, kubesec, checkov: none",
+      "Kyverno PSS baseline restrict-sysctls (the first five names); Pod Security admission baseline (sysctls); kube-score, Polaris, kubesec, checkov: none",
     remediationSteps:
       "Remove the sysctl from spec.securityContext.sysctls; set node-wide kernel parameters on the node, not from a pod.",
     configSchema: configSchema({

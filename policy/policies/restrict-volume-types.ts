@@ -31,6 +31,8 @@ export function restrictVolumeTypes() {
   return workloadRule<RestrictVolumeTypesConfig>({
     name: "restrict-volume-types",
     description: "Pods use only the volume types Pod Security restricted allows.",
+    checks:
+      "Every pod volume uses an allowed source (default: Pod Security restricted's `configMap`, `csi`, `downwardAPI`, `emptyDir`, `ephemeral`, `persistentVolumeClaim`, `projected`, `secret`). `hostPath` is left to `no-host-access` and its `allowedHostPaths`, so each host mount is one finding with one switch.",
     enforcementLevel: "advisory",
     severity: "medium",
     peers:

@@ -19,6 +19,8 @@ export function seccompRuntimeDefault() {
   return workloadRule<SeccompConfig>({
     name: "seccomp-runtime-default",
     description: "Containers run under the RuntimeDefault (or a Localhost) seccomp profile.",
+    checks:
+      "Effective seccomp profile (container overrides pod) is RuntimeDefault or Localhost. Docker: not `seccomp=unconfined`.",
     enforcementLevel: "advisory",
     severity: "medium",
     peers:

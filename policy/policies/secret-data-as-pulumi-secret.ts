@@ -13,6 +13,8 @@ export function secretDataAsPulumiSecret(): PackPolicy {
   return {
     name: "secret-data-as-pulumi-secret",
     description: "Kubernetes Secret data is stored as Pulumi secrets (remediation).",
+    checks:
+      "Wraps every Kubernetes Secret `data`/`stringData` value in a Pulumi secret, so it is encrypted in state even if the program passed a plain string. Runs only at level `remediate`.",
     enforcementLevel: "remediate",
     severity: "high",
     peers: "(Pulumi-specific: peers see manifests, not state)",

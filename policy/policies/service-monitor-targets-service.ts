@@ -12,6 +12,8 @@ export function serviceMonitorTargetsService() {
     name: "service-monitor-targets-service",
     description:
       "Every ServiceMonitor selects a Service of the stack, and scrapes a port name that Service has.",
+    checks:
+      "Every ServiceMonitor (`monitoring.coreos.com/v1`) selects a Service of the stack by the Service's own labels (not its pod selector) within its `namespaceSelector` (`matchNames`, `any: true`, or its own namespace), and each endpoint's `port` is a port name of a selected Service.",
     enforcementLevel: "advisory",
     severity: "high",
     peers: "kube-score (none); Polaris (none); kubesec (none); checkov (none); Kyverno (none)",

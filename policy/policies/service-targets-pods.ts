@@ -11,6 +11,8 @@ export function serviceTargetsPods() {
     name: "service-targets-pods",
     description:
       "Every Service with a selector selects a workload's pods in its namespace, and its named targetPorts exist on them.",
+    checks:
+      "Every Service with a selector selects the pods of a workload in its namespace (pod template labels), and each named `targetPort` is a container port name of those pods. `ExternalName` Services and Services without a selector are skipped.",
     enforcementLevel: "advisory",
     severity: "high",
     peers:

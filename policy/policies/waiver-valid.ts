@@ -15,6 +15,8 @@ export function waiverValid(knownRules: readonly string[]) {
   return resourceRule<WaiverValidConfig>({
     name: "waiver-valid",
     description: "Policy waivers name a real rule and carry a reason and an unexpired expiry date.",
+    checks:
+      "Every waiver names an existing rule, has a reason (≥ `minReasonLength`) and a valid, unexpired expiry no more than `maxDays` ahead.",
     enforcementLevel: "mandatory",
     severity: "medium",
     peers:

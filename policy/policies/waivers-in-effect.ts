@@ -10,6 +10,7 @@ export function waiversInEffect(knownRules: readonly string[]) {
   return resourceRule<object>({
     name: "waivers-in-effect",
     description: "Lists the policy waivers in force on each resource.",
+    checks: "Lists each waiver in force, with its reason and expiry, in the preview output.",
     enforcementLevel: "advisory",
     severity: "low",
     peers: "(reporting only)",

@@ -99,6 +99,20 @@ export type ResourceRuleDef<C> = RuleMeta &
     check(resource: RuleInput, config: C, report: Report): void;
   };
 
+/** A rule's metadata as the policy object carries it, without the rule's own functions. */
+export function policyMeta(def: RuleMeta): RuleMeta {
+  return {
+    name: def.name,
+    description: def.description,
+    enforcementLevel: def.enforcementLevel,
+    severity: def.severity,
+    configSchema: def.configSchema,
+    remediationSteps: def.remediationSteps,
+    checks: def.checks,
+    peers: def.peers,
+  };
+}
+
 /** Policies built by this module carry their documentation (the README's rule table). */
 export type PackPolicy = ResourceValidationPolicy & RuleDocs;
 
@@ -119,17 +133,7 @@ export function resourceRule<C extends object>(def: ResourceRuleDef<C>): PackPol
       : (args, reportViolation) => {
           if (def.appliesTo(args.type)) run(args, reportViolation);
         };
-  return {
-    name: def.name,
-    description: def.description,
-    enforcementLevel: def.enforcementLevel,
-    severity: def.severity,
-    configSchema: def.configSchema,
-    remediationSteps: def.remediationSteps,
-    checks: def.checks,
-    peers: def.peers,
-    validateResource: validate,
-  };
+  return { ...policyMeta(def), validateResource: validate };
 }
 
 export interface WorkloadRuleDef<C> extends RuleMeta {

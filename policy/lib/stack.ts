@@ -22,7 +22,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { readConfig, type RuleDocs, type RuleMeta } from "./rule";
+import { policyMeta, readConfig, type RuleDocs, type RuleMeta } from "./rule";
 import {
   Maybe,
   UNKNOWN,
@@ -756,14 +756,7 @@ export type PackStackPolicy = StackValidationPolicy & RuleDocs;
 /** A stack rule; a resource can waive it for itself with the usual annotation. */
 export function stackRule<C extends object>(def: StackRuleDef<C>): PackStackPolicy {
   return {
-    name: def.name,
-    description: def.description,
-    enforcementLevel: def.enforcementLevel,
-    severity: def.severity,
-    configSchema: def.configSchema,
-    remediationSteps: def.remediationSteps,
-    checks: def.checks,
-    peers: def.peers,
+    ...policyMeta(def),
     validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
       const view = stackView(args.resources);
       const config = readConfig<C>(def.configSchema, () => args.getConfig<object>());

@@ -1,5 +1,10 @@
 /**
- * `npm run cluster:deploy -- <staging|production> [up|preview|refresh|destroy|unprotect] [pulumi flags...]`
+ * `npm run cluster:deploy -- <staging|production> [up|preview|refresh|destroy|unprotect] [--real-node] [pulumi flags...]`
+ *
+ * `--real-node` (with `cluster:up -- --real-node`): the images are built from this repository's
+ * Dockerfiles by the program's Registry component (docker-build) with the real node's builder, on
+ * the local base images, and pushed to the local registry in place of GHCR (cluster/images/builder.sh;
+ * `realNodeOverrides` in cluster/workspace.ts says exactly what changes).
  *
  * `unprotect` clears the protection of every resource in the stack's state (production protects its
  * namespace and secrets), so that `destroy` can then remove it.
@@ -19,8 +24,11 @@ import {
   REPO_ROOT,
   clusterKey,
   pinnedColours,
+  parseImageBuilder,
   prepareWorkspace,
+  realNodePolicyConfig,
   type ClusterStack,
+  type ImageBuilder,
 } from "./workspace";
 import { clusterBinDir, localKubeconfig } from "./local";
 
@@ -42,8 +50,29 @@ function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): number {
   return r.status ?? 1;
 }
 
+/** The real node's image builder, when it runs; fails with how to start it otherwise. */
+function imageBuilder(): ImageBuilder {
+  const env = spawnSync("bash", [path.join(REPO_ROOT, "cluster", "images", "builder.sh"), "env"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  if (env.status !== 0) {
+    fail(
+      "--real-node: the real node's image builder (local registry and buildkitd) is not running: " +
+        "start the node with `npm run cluster:up -- --real-node`",
+    );
+  }
+  try {
+    return parseImageBuilder(env.stdout);
+  } catch (e) {
+    return fail(`--real-node: ${(e as Error).message} (cluster/images/builder.sh env)`);
+  }
+}
+
 function main(argv: string[]): number {
-  const [stack, actionArg, ...extra] = argv[0] === "--" ? argv.slice(1) : argv;
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
+  const realNode = args.includes("--real-node");
+  const [stack, actionArg, ...extra] = args.filter((a) => a !== "--real-node");
   if (!CLUSTER_STACKS.includes(stack as ClusterStack)) {
     fail(
       `usage: npm run cluster:deploy -- <${CLUSTER_STACKS.join("|")}> [${ACTIONS.join("|")}] [pulumi flags]` +
@@ -80,8 +109,28 @@ function main(argv: string[]): number {
     encoding: "utf8",
   }).stdout;
 
+  const builder = realNode ? imageBuilder() : undefined;
+  if (builder) {
+    // docker-build's provider, where the engine finds it (built offline on first use).
+    const tools = path.join(REPO_ROOT, "cluster", "images", "build-tools.sh");
+    if (
+      run("bash", [tools, "--only", "docker-build"], { stdio: ["ignore", "ignore", "inherit"] }) !==
+      0
+    ) {
+      fail("--real-node: the docker-build provider is not available (see above)");
+    }
+  }
+
   const root = path.join(REPO_ROOT, ".cluster");
-  const ws = prepareWorkspace(stack as ClusterStack, root);
+  const ws = prepareWorkspace(stack as ClusterStack, root, builder);
+  let policyConfig = path.join(REPO_ROOT, "policy", "config", `${stack}.json`);
+  if (builder) {
+    policyConfig = path.join(ws.dir, `policy-config.${stack}.json`);
+    const own = JSON.parse(
+      fs.readFileSync(path.join(REPO_ROOT, "policy", "config", `${stack}.json`), "utf8"),
+    ) as Record<string, unknown>;
+    fs.writeFileSync(policyConfig, JSON.stringify(realNodePolicyConfig(own, builder), null, 2));
+  }
   const backend = path.join(root, "backend", key);
   fs.mkdirSync(backend, { recursive: true });
   const env: NodeJS.ProcessEnv = {
@@ -94,9 +143,16 @@ function main(argv: string[]): number {
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_NODEJS_TRANSPILE_ONLY: process.env.PULUMI_NODEJS_TRANSPILE_ONLY ?? "true",
+    // docker-build finds the node's builder in the Docker config it is registered in.
+    ...(builder ? { DOCKER_CONFIG: builder.dockerConfig } : {}),
   };
   const common = ["--stack", stack, "--cwd", ws.dir, "--non-interactive"];
   say(`stack ${stack} on the cluster of ${kubeconfig} (state: ${backend})`);
+  if (builder) {
+    say(
+      `--real-node: images built with builder ${builder.builder} and pushed to ${builder.registry} (base images ${builder.baseImages.nginx}, ${builder.baseImages.node})`,
+    );
+  }
 
   if (
     run("pulumi", ["stack", "select", "--create", "--secrets-provider", "passphrase", ...common], {
@@ -129,12 +185,7 @@ function main(argv: string[]): number {
 
   const policy =
     action === "up" || action === "preview"
-      ? [
-          "--policy-pack",
-          path.join(REPO_ROOT, "policy"),
-          "--policy-pack-config",
-          path.join(REPO_ROOT, "policy", "config", `${stack}.json`),
-        ]
+      ? ["--policy-pack", path.join(REPO_ROOT, "policy"), "--policy-pack-config", policyConfig]
       : [];
   if (action === "unprotect") {
     return run("pulumi", ["state", "unprotect", "--all", "--yes", ...common, ...extra], { env });

@@ -26,6 +26,52 @@ SERVICE_IP="10.96.0.1" # the `kubernetes` Service: first address of SERVICE_CIDR
 KWOK_POD_CIDR="10.245.0.0/16"
 
 KUBECONFIG_FILE="$CLUSTER_STATE/kubeconfig"
+PKI="$CLUSTER_STATE/pki"
+
+# ---- the optional real node (`cluster:up -- --real-node` or MONKEYTOWN_REAL_NODE=1) ----
+# kubelet + kube-proxy (built from the same kubernetes wrapper module), containerd, runc and the CNI
+# plugins from Debian packages. Everything it owns lives under REAL_NODE_DIR; see docs/cluster.md.
+REAL_NODE_NAME="monkeytown-real"
+REAL_NODE_DIR="$CLUSTER_STATE/real-node"
+# containerd of the real node. Other tools that load images into the node or build on it (ctr,
+# buildkitd's containerd worker) use this socket and namespace: the CRI namespace is the kubelet's
+# image store. Example: ctr --address "$CONTAINERD_SOCKET" -n "$CTR_NAMESPACE" images ls
+CONTAINERD_SOCKET="$REAL_NODE_DIR/containerd/containerd.sock"
+CTR_NAMESPACE="k8s.io"
+# The real node's pods: a private /24 on a bridge of its own, apart from KWOK_POD_CIDR and
+# SERVICE_CIDR. REAL_POD_GATEWAY is the bridge's (the host's) address in it.
+REAL_POD_CIDR="10.244.0.0/24"
+REAL_POD_GATEWAY="10.244.0.1"
+REAL_NODE_BRIDGE="monkeytown0"
+REAL_NODE_CNI_NETWORK="monkeytown"
+# The cgroup (in every cgroup v1 hierarchy) under which the kubelet puts the pods.
+REAL_NODE_CGROUP="monkeytown"
+KUBELET_PORT=20250
+KUBELET_HEALTHZ_PORT=20248
+KUBE_PROXY_METRICS_PORT=20249
+KUBE_PROXY_HEALTHZ_PORT=20256
+# The taint keeps the stacks' pods on the kwok nodes: only pods that tolerate it (and select the
+# node by its label) run on the real node.
+REAL_NODE_TAINT_KEY="monkeytown.dev/real-node"
+REAL_NODE_TAINT="$REAL_NODE_TAINT_KEY=true:NoSchedule"
+REAL_NODE_LABEL="monkeytown.dev/real-node=true"
+# Images the node has without a registry: the sandbox image (pause.c from the kubernetes module,
+# linked statically) and a busybox-static image to check the node with (test/cluster/real-node.test.ts).
+PAUSE_VERSION="3.10.2" # build/pause/Makefile's TAG at K8S_VERSION
+PAUSE_IMAGE="monkeytown.local/pause:$PAUSE_VERSION"
+NODE_CHECK_IMAGE="monkeytown.local/node-check:1"
+
+# ---- building the stacks' images on the real node (cluster/images/; docs/cluster.md) ----
+# buildkitd on the node's containerd (CONTAINERD_SOCKET, CTR_NAMESPACE), registered as a buildx
+# builder, and a registry on loopback standing in for GHCR; both start and stop with the real node.
+# The wrapper modules in cluster/build/{buildkit,buildx,docker-build}/go.mod must agree with these.
+BUILDKIT_VERSION="v0.34.2"
+BUILDX_VERSION="v0.35.0"
+DOCKER_BUILD_VERSION="0.0.22" # Pulumi's docker-build provider: package.json pins @pulumi/docker-build to it
+REGISTRY_PORT=20500
+BUILDER_DIR="$REAL_NODE_DIR/builder"
+BUILDKIT_SOCKET="$BUILDER_DIR/buildkitd.sock"
+BUILDER_NAME="monkeytown-local"
 
 log() { echo "[cluster] $*" >&2; }
 die() {
@@ -43,6 +89,92 @@ start() {
   mkdir -p "$PIDS" "$CLUSTER_STATE/logs"
   setsid "$@" >"$CLUSTER_STATE/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$PIDS/$name"
+}
+
+# docker_archive OUT REF ROOTFS CONFIG: a `docker save`-style tarball of a one-layer image (the
+# directory ROOTFS, owned by root, timestamps zeroed: the same inputs give the same digest) tagged
+# REF; CONFIG is the image config's "config" object as JSON (Entrypoint, User, Env, ...). Loads
+# without a registry: ctr --address "$CONTAINERD_SOCKET" -n "$CTR_NAMESPACE" images import OUT
+docker_archive() {
+  local out="$1" ref="$2" rootfs="$3" config="$4" tmp diff
+  tmp="$(mktemp -d)"
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$rootfs" -cf "$tmp/layer.tar" .
+  diff="sha256:$(sha256sum "$tmp/layer.tar" | cut -d' ' -f1)"
+  printf '{"architecture":"%s","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":["%s"]}}\n' \
+    "$(dpkg --print-architecture 2>/dev/null || echo amd64)" "$config" "$diff" >"$tmp/config.json"
+  printf '[{"Config":"config.json","RepoTags":["%s"],"Layers":["layer.tar"]}]\n' "$ref" >"$tmp/manifest.json"
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$tmp" -cf "$out" \
+    manifest.json config.json layer.tar
+  rm -rf "$tmp"
+}
+
+# port_in_use PORT: does something answer on 127.0.0.1:PORT?
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pki_sign NAME CA SUBJECT [SANS]: in $PKI, a key and a certificate signed by CA: a client
+# certificate, or with SANS (openssl's subjectAltName syntax) a serving and client one. 30 days.
+pki_sign() {
+  local name="$1" ca="$2" subj="$3" sans="${4:-}" ext
+  openssl req -newkey rsa:2048 -nodes -subj "$subj" -keyout "$PKI/$name.key" -out "$PKI/$name.csr" 2>/dev/null
+  ext="$(mktemp)"
+  {
+    echo "basicConstraints=CA:FALSE"
+    echo "keyUsage=critical,digitalSignature,keyEncipherment"
+    if [[ -n "$sans" ]]; then
+      echo "extendedKeyUsage=serverAuth,clientAuth"
+      echo "subjectAltName=$sans"
+    else
+      echo "extendedKeyUsage=clientAuth"
+    fi
+  } >"$ext"
+  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$ca.crt" -CAkey "$PKI/$ca.key" -CAcreateserial \
+    -days 30 -extfile "$ext" -out "$PKI/$name.crt" 2>/dev/null
+  rm -f "$PKI/$name.csr" "$ext"
+  chmod 600 "$PKI/$name.key"
+}
+
+# kubeconfig FILE USER: a kubeconfig for USER's client certificate ($PKI/USER.crt), context
+# "monkeytown-local".
+kubeconfig() {
+  local file="$1" user="$2"
+  cat >"$file" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: monkeytown-local
+  cluster:
+    server: https://127.0.0.1:$API_PORT
+    certificate-authority-data: $(base64 -w0 "$PKI/ca.crt")
+users:
+- name: $user
+  user:
+    client-certificate-data: $(base64 -w0 "$PKI/$user.crt")
+    client-key-data: $(base64 -w0 "$PKI/$user.key")
+contexts:
+- name: monkeytown-local
+  context: { cluster: monkeytown-local, user: $user }
+current-context: monkeytown-local
+EOF
+  chmod 600 "$file"
+}
+
+# stop_recorded NAME: stop the process group that `start` recorded for NAME (SIGTERM, then SIGKILL
+# after 10 s) and forget its PID. Succeeds when it was running.
+stop_recorded() {
+  local name="$1" f="$PIDS/$1" pid
+  [[ -f "$f" ]] || return 1
+  pid="$(cat "$f")"
+  rm -f "$f"
+  kill -0 "$pid" 2>/dev/null || return 1
+  # Each process runs in its own session (setsid), so its process group is its PID: signal the
+  # group to catch anything it spawned.
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name (pid $pid) ignored SIGTERM for 10 s: SIGKILL"
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+  fi
+  return 0
 }
 
 # wait_for WHAT SECONDS CMD...: poll CMD until it succeeds.

@@ -2,6 +2,8 @@
 # `npm run cluster:down`: stops every process cluster/up.sh started, by the PIDs it recorded (never
 # by name), and removes the cluster's state (etcd data, certificates, kubeconfigs, logs) and the
 # cluster:deploy state that belonged to it. Leaves no process or listening port of its own behind.
+# With a real node (cluster:up -- --real-node), stops it first and puts the host back
+# (cluster/real-node.sh down: iptables chains, bridge, mounts, cgroups, sysctls).
 #
 # Usage: cluster/down.sh [--keep-logs]
 set -uo pipefail
@@ -18,23 +20,14 @@ if [[ ! -d "$PIDS" ]]; then
   exit 0
 fi
 
-# Stop in reverse start order; each process runs in its own session (setsid), so its process
-# group is its PID: signal the group to catch anything it spawned.
+# The real node first, while the API server still answers: its pods are stopped through the
+# kubelet, then the host is put back (cluster/real-node.sh; nothing to do when it never ran).
+bash "$HERE/real-node.sh" down
+
+# Stop in reverse start order.
 stopped=0
 for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
-  f="$PIDS/$name"
-  [[ -f "$f" ]] || continue
-  pid="$(cat "$f")"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    if kill -0 "$pid" 2>/dev/null; then
-      log "$name (pid $pid) ignored SIGTERM for 10 s: SIGKILL"
-      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
-    fi
-    stopped=$((stopped + 1))
-  fi
-  rm -f "$f"
+  if stop_recorded "$name"; then stopped=$((stopped + 1)); fi
 done
 
 # Nothing of ours may still listen.

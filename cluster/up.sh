@@ -7,19 +7,28 @@
 # Running it again while the cluster is up changes nothing and prints the same KUBECONFIG.
 # `npm run cluster:down` stops it. Everything listens on 127.0.0.1; see docs/cluster.md.
 #
-# Usage: cluster/up.sh [--print-env]   (--print-env: only `export KUBECONFIG=...` on stdout)
+# --real-node (or MONKEYTOWN_REAL_NODE=1) adds a real node that runs containers: kubelet,
+# kube-proxy, containerd, runc, CNI (cluster/real-node.sh; needs root and Debian packages). Given
+# to a running cluster without one, it adds the node.
+#
+# Usage: cluster/up.sh [--print-env] [--real-node]
+#   (--print-env: only `export KUBECONFIG=...` on stdout)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=cluster/lib.sh
 source "$HERE/lib.sh"
 
 PRINT_ENV=""
-case "${1:-}" in
-  "") ;;
-  --print-env) PRINT_ENV=1 ;;
-  -h | --help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) die "unknown argument: $1 (try --help)" ;;
-esac
+REAL_NODE=""
+[[ "${MONKEYTOWN_REAL_NODE:-}" == 1 ]] && REAL_NODE=1
+for arg in "$@"; do
+  case "$arg" in
+    --print-env) PRINT_ENV=1 ;;
+    --real-node) REAL_NODE=1 ;;
+    -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $arg (try --help)" ;;
+  esac
+done
 
 for tool in openssl curl; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is needed (apt-get install -y $tool)"
@@ -42,11 +51,25 @@ all_alive() { for p in etcd kube-apiserver kube-controller-manager kube-schedule
 build_out="$(bash "$HERE/build.sh")" || die "the cluster's binaries are not available (see above)"
 BIN="$(sed -n 's/^BIN=//p' <<<"$build_out")"
 CRDS="$(sed -n 's/^CRDS=//p' <<<"$build_out")"
+if [[ -n "$REAL_NODE" ]]; then
+  node_out="$(bash "$HERE/build.sh" --only real-node)" || die "the real node's binaries and images are not available (see above)"
+  NODE_IMAGES="$(sed -n 's/^NODE_IMAGES=//p' <<<"$node_out")"
+fi
 export PATH="$BIN:$PATH"
 export KUBECONFIG="$KUBECONFIG_FILE"
 
+# real_node: start the real node; on failure its trap has cleaned the host, the control plane runs on.
+real_node() {
+  bash "$HERE/real-node.sh" up "$BIN" "$NODE_IMAGES" ||
+    die "the real node did not start (see above); the cluster runs without it (cluster:down stops it)"
+}
+
 if all_alive && kubectl get --raw /readyz >/dev/null 2>&1; then
   log "already running (state: $CLUSTER_STATE)"
+  if [[ -n "$REAL_NODE" ]] && ! { alive containerd && alive kubelet && alive kube-proxy; }; then
+    bash "$HERE/real-node.sh" down # a real node that died in part
+    real_node
+  fi
   announce
   exit 0
 fi
@@ -57,7 +80,7 @@ fi
 
 # Ports must be free: another program holding one would get our traffic, or we its.
 for port in "$API_PORT" "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" "$CONTROLLER_MANAGER_PORT" "$SCHEDULER_PORT" "$KWOK_PORT"; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  if port_in_use "$port"; then
     die "127.0.0.1:$port is in use by another program: stop it, or set MONKEYTOWN_CLUSTER_API_PORT for the API server's port"
   fi
 done
@@ -66,62 +89,22 @@ mkdir -p "$CLUSTER_STATE" "$PIDS" "$CLUSTER_STATE/logs"
 T0=$(date +%s)
 
 # ---- PKI ---------------------------------------------------------------------------------------
-PKI="$CLUSTER_STATE/pki"
 make_pki() {
-  rm -rf "$PKI"; mkdir -p "$PKI"; cd "$PKI"
-  local days=30
-  openssl_ca() { openssl req -x509 -newkey rsa:2048 -nodes -days "$days" -subj "/CN=$2" -keyout "$1.key" -out "$1.crt" 2>/dev/null; }
-  # sign NAME CA SUBJECT [SANS]: a key and a certificate signed by CA.
-  sign() {
-    local name="$1" ca="$2" subj="$3" sans="${4:-}" ext
-    openssl req -newkey rsa:2048 -nodes -subj "$subj" -keyout "$name.key" -out "$name.csr" 2>/dev/null
-    ext="$(mktemp)"
-    {
-      echo "basicConstraints=CA:FALSE"
-      echo "keyUsage=critical,digitalSignature,keyEncipherment"
-      if [[ -n "$sans" ]]; then echo "extendedKeyUsage=serverAuth,clientAuth"; echo "subjectAltName=$sans"; else echo "extendedKeyUsage=clientAuth"; fi
-    } >"$ext"
-    openssl x509 -req -in "$name.csr" -CA "$ca.crt" -CAkey "$ca.key" -CAcreateserial -days "$days" -extfile "$ext" -out "$name.crt" 2>/dev/null
-    rm -f "$name.csr" "$ext"
-  }
+  rm -rf "$PKI"; mkdir -p "$PKI"
+  openssl_ca() { openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$2" -keyout "$PKI/$1.key" -out "$PKI/$1.crt" 2>/dev/null; }
   openssl_ca ca monkeytown-local-ca
   openssl_ca front-proxy-ca monkeytown-local-front-proxy-ca
-  sign apiserver ca "/CN=kube-apiserver" \
+  pki_sign apiserver ca "/CN=kube-apiserver" \
     "IP:127.0.0.1,IP:$SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
-  sign apiserver-kubelet-client ca "/O=system:masters/CN=kube-apiserver-kubelet-client"
-  sign front-proxy-client front-proxy-ca "/CN=front-proxy-client"
-  sign admin ca "/O=system:masters/CN=kubernetes-admin"
-  sign controller-manager ca "/CN=system:kube-controller-manager"
-  sign scheduler ca "/CN=system:kube-scheduler"
-  sign kwok ca "/O=system:masters/CN=kwok"
-  openssl genrsa -out sa.key 2048 2>/dev/null
-  openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
-  chmod 600 ./*.key
-  cd - >/dev/null
-}
-
-# kubeconfig FILE USER: a kubeconfig for USER's client certificate, context "monkeytown-local".
-kubeconfig() {
-  local file="$1" user="$2"
-  cat >"$file" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: monkeytown-local
-  cluster:
-    server: https://127.0.0.1:$API_PORT
-    certificate-authority-data: $(base64 -w0 "$PKI/ca.crt")
-users:
-- name: $user
-  user:
-    client-certificate-data: $(base64 -w0 "$PKI/$user.crt")
-    client-key-data: $(base64 -w0 "$PKI/$user.key")
-contexts:
-- name: monkeytown-local
-  context: { cluster: monkeytown-local, user: $user }
-current-context: monkeytown-local
-EOF
-  chmod 600 "$file"
+  pki_sign apiserver-kubelet-client ca "/O=system:masters/CN=kube-apiserver-kubelet-client"
+  pki_sign front-proxy-client front-proxy-ca "/CN=front-proxy-client"
+  pki_sign admin ca "/O=system:masters/CN=kubernetes-admin"
+  pki_sign controller-manager ca "/CN=system:kube-controller-manager"
+  pki_sign scheduler ca "/CN=system:kube-scheduler"
+  pki_sign kwok ca "/O=system:masters/CN=kwok"
+  openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
+  openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
+  chmod 600 "$PKI"/*.key
 }
 
 log "creating the cluster's certificates ($PKI)"
@@ -140,9 +123,12 @@ start etcd etcd --name local --data-dir "$CLUSTER_STATE/etcd" \
 wait_for etcd 30 curl -sf "http://127.0.0.1:$ETCD_CLIENT_PORT/health"
 
 log "starting kube-apiserver $K8S_VERSION (https://127.0.0.1:$API_PORT)"
+# --kubelet-preferred-address-types: logs and exec reach a real node's kubelet at its InternalIP
+# (the default tries the node's name first, which resolves nowhere here).
 start kube-apiserver kube-apiserver \
   --bind-address 127.0.0.1 --secure-port "$API_PORT" --advertise-address 127.0.0.1 \
   --endpoint-reconciler-type none \
+  --kubelet-preferred-address-types InternalIP,Hostname \
   --etcd-servers "http://127.0.0.1:$ETCD_CLIENT_PORT" \
   --service-cluster-ip-range "$SERVICE_CIDR" \
   --client-ca-file "$PKI/ca.crt" --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
@@ -180,6 +166,6 @@ start_kwok "$CLUSTER_STATE/kwok.kubeconfig"
 # Pods can be created once the controller-manager has made the `default` ServiceAccount.
 wait_for "the default ServiceAccount" 60 kubectl get serviceaccount default -n default
 
-# ---- what the stacks rely on -------------------------------------------------------------------
 log "up in $(( $(date +%s) - T0 )) s (state: $CLUSTER_STATE; logs: $CLUSTER_STATE/logs)"
+if [[ -n "$REAL_NODE" ]]; then real_node; fi
 announce

@@ -50,20 +50,29 @@ function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): number {
   return r.status ?? 1;
 }
 
-/** The real node's image builder, when it runs; fails with how to start it otherwise. */
+/**
+ * The real node's image builder (cluster/images/builder.sh): started on the node's containerd when
+ * it is not running yet (the node's `down` stops it); fails with how to start the node otherwise.
+ */
 function imageBuilder(): ImageBuilder {
-  const env = spawnSync("bash", [path.join(REPO_ROOT, "cluster", "images", "builder.sh"), "env"], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  if (env.status !== 0) {
-    fail(
-      "--real-node: the real node's image builder (local registry and buildkitd) is not running: " +
-        "start the node with `npm run cluster:up -- --real-node`",
-    );
+  const script = path.join(REPO_ROOT, "cluster", "images", "builder.sh");
+  const env = () =>
+    spawnSync("bash", [script, "env"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  let settings = env();
+  if (settings.status !== 0) {
+    say("--real-node: starting the image builder (local registry and buildkitd on the real node)");
+    if (run("bash", [script, "up"], { stdio: ["ignore", "inherit", "inherit"] }) !== 0) {
+      fail(
+        "--real-node: the image builder did not start (see above); it runs on the real node: " +
+          "`npm run cluster:up -- --real-node`",
+      );
+    }
+    settings = env();
   }
+  if (settings.status !== 0) fail("--real-node: the image builder does not report its settings");
+  const text = settings.stdout;
   try {
-    return parseImageBuilder(env.stdout);
+    return parseImageBuilder(text);
   } catch (e) {
     return fail(`--real-node: ${(e as Error).message} (cluster/images/builder.sh env)`);
   }

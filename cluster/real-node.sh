@@ -366,6 +366,9 @@ restore_host() {
 down_node() {
   set +e
   local name pid f
+  # The image builder (cluster/images/builder.sh: the local registry and buildkitd on this node's
+  # containerd), when cluster:deploy --real-node started it: first, while containerd still answers.
+  bash "$HERE/images/builder.sh" down
   if api_answers && k get node "$REAL_NODE_NAME" >/dev/null 2>&1; then
     k cordon "$REAL_NODE_NAME" >/dev/null
     if alive kubelet; then

@@ -254,6 +254,24 @@ import_images() {
   done
 }
 
+# wait_node WHAT SECONDS CMD...: poll CMD like wait_for, but give up as soon as one of the node's
+# processes has exited, with the end of its log.
+wait_node() {
+  local what="$1" limit="$2" i name
+  shift 2
+  for ((i = 0; i < limit * 4; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    for name in containerd kubelet kube-proxy; do
+      if [[ -f "$PIDS/$name" ]] && ! alive "$name"; then
+        tail -n 5 "$CLUSTER_STATE/logs/$name.log" >&2
+        die "$name exited while waiting for $what (log: $CLUSTER_STATE/logs/$name.log)"
+      fi
+    done
+    sleep 0.25
+  done
+  die "$what did not come up within ${limit} s (logs: $CLUSTER_STATE/logs/)"
+}
+
 on_failed_up() {
   local rc=$?
   [[ $rc -eq 0 ]] && return 0
@@ -277,7 +295,7 @@ up_node() {
 
   log "starting containerd $(containerd --version | awk '{print $3}') (socket $CONTAINERD_SOCKET)"
   start containerd containerd --config "$D/containerd/config.toml"
-  wait_for containerd 30 ctr_ version
+  wait_node containerd 30 ctr_ version
   import_images "$images/pause.tar" "$images/node-check.tar"
 
   log "starting kubelet $K8S_VERSION (node $REAL_NODE_NAME, $REAL_POD_GATEWAY:$KUBELET_PORT; pods from $REAL_POD_CIDR)"
@@ -286,8 +304,8 @@ up_node() {
     --node-ip "$REAL_POD_GATEWAY" --node-labels "$REAL_NODE_LABEL"
   log "starting kube-proxy $K8S_VERSION (iptables mode)"
   start kube-proxy kube-proxy --config "$D/kube-proxy/config.yaml"
-  wait_for "the real node" 120 k wait --for=condition=Ready "node/$REAL_NODE_NAME" --timeout=1s
-  wait_for kube-proxy 60 curl -sf "http://127.0.0.1:$KUBE_PROXY_HEALTHZ_PORT/healthz"
+  wait_node "the real node" 120 k wait --for=condition=Ready "node/$REAL_NODE_NAME" --timeout=1s
+  wait_node kube-proxy 60 curl -sf "http://127.0.0.1:$KUBE_PROXY_HEALTHZ_PORT/healthz"
   trap - EXIT
   log "real node $REAL_NODE_NAME Ready in $(($(date +%s) - t0)) s (taint $REAL_NODE_TAINT; images: $PAUSE_IMAGE, $NODE_CHECK_IMAGE)"
 }

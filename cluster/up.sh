@@ -153,7 +153,8 @@ start kube-controller-manager kube-controller-manager \
   --cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
   --requestheader-client-ca-file "$PKI/front-proxy-ca.crt" \
   --use-service-account-credentials=true --service-cluster-ip-range "$SERVICE_CIDR" \
-  --horizontal-pod-autoscaler-sync-period 15s --profiling=false
+  --horizontal-pod-autoscaler-sync-period 15s --profiling=false \
+  --flex-volume-plugin-dir "$CLUSTER_STATE/volume-plugins"
 start kube-scheduler kube-scheduler \
   --kubeconfig "$CLUSTER_STATE/scheduler.kubeconfig" \
   --authentication-kubeconfig "$CLUSTER_STATE/scheduler.kubeconfig" \

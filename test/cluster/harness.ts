@@ -4,7 +4,7 @@
  * override file), driven through the Automation API, and a kubectl that reads back what the API
  * server holds (never Pulumi's state).
  */
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -193,19 +193,35 @@ export class ClusterStackFixture {
     };
   }
 
-  /** Runs the pulumi CLI on this stack (for what the Automation API does not expose). */
-  cli(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(
-      "pulumi",
-      [...args, "--stack", this.stackName, "--cwd", this.workspaceDir],
-      {
-        encoding: "utf8",
-        env: { ...process.env, ...this.env() },
-        timeout: CLUSTER_TIMEOUT_MS,
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  /**
+   * Runs the pulumi CLI on this stack (for what the Automation API does not expose). Asynchronous on
+   * purpose: a worker that blocks its event loop for more than vitest's 60 s RPC timeout (a refreshing
+   * preview under load does) fails the run with "Timeout calling onTaskUpdate".
+   */
+  cli(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(
+        "pulumi",
+        [...args, "--stack", this.stackName, "--cwd", this.workspaceDir],
+        {
+          env: { ...process.env, ...this.env() },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      const timer = setTimeout(() => child.kill("SIGKILL"), CLUSTER_TIMEOUT_MS);
+      child.on("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      child.on("close", (status) => {
+        clearTimeout(timer);
+        resolve({ status, stdout, stderr });
+      });
+    });
   }
 
   remove(): void {

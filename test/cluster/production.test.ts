@@ -87,7 +87,7 @@ describe.skipIf(reason !== undefined)("production's shape on a live cluster", ()
   afterAll(async () => {
     // Leave nothing behind even when a test failed half-way.
     if (fx.stack && kubectlTry(["get", "namespace", NS]).status === 0) {
-      fx.cli(["state", "unprotect", "--all", "--yes"]);
+      await fx.cli(["state", "unprotect", "--all", "--yes"]);
       await fx.stack.destroy().catch(() => undefined);
     }
     fx.remove();
@@ -335,7 +335,12 @@ describe.skipIf(reason !== undefined)("production's shape on a live cluster", ()
       "--overwrite",
     ]);
     // .github/workflows/drift.yml runs exactly this.
-    const drift = fx.cli(["preview", "--refresh", "--expect-no-changes", "--non-interactive"]);
+    const drift = await fx.cli([
+      "preview",
+      "--refresh",
+      "--expect-no-changes",
+      "--non-interactive",
+    ]);
     expect(drift.status).not.toBe(0);
     expect(drift.stdout + drift.stderr).toMatch(/web/);
     await fx.pin();
@@ -351,7 +356,12 @@ describe.skipIf(reason !== undefined)("production's shape on a live cluster", ()
             .spec.replicas,
       )
       .toBe(2);
-    const clean = fx.cli(["preview", "--refresh", "--expect-no-changes", "--non-interactive"]);
+    const clean = await fx.cli([
+      "preview",
+      "--refresh",
+      "--expect-no-changes",
+      "--non-interactive",
+    ]);
     expect(clean.status, clean.stdout + clean.stderr).toBe(0);
   });
 
@@ -365,7 +375,7 @@ describe.skipIf(reason !== undefined)("production's shape on a live cluster", ()
     const encoded = Buffer.from(JWT_SENTINEL).toString("base64");
 
     // The CLI's export, as stored (the Automation API's exportStack decrypts with --show-secrets).
-    const exported = fx.cli(["stack", "export"]);
+    const exported = await fx.cli(["stack", "export"]);
     expect(exported.status, exported.stderr).toBe(0);
     const state = exported.stdout;
     expect(state).toContain('"ciphertext"');

@@ -79,6 +79,36 @@ die() {
   exit 1
 }
 
+# go_build_into DIR NAME VERSION LDFLAGS TAGS PKG...: go build PKG... from the module copy the caller
+# put in DIR.tmp/src into DIR.tmp/bin, in the background with a log and progress lines; on failure the
+# log's tail and a hint when the module proxy did not serve something; on success DIR.tmp becomes DIR
+# (so a cache directory only ever holds a finished build).
+go_build_into() {
+  local dir="$1" name="$2" version="$3" ldflags="$4" tags="$5"; shift 5
+  local t0 pid rc
+  mkdir -p "$dir.tmp/bin"
+  t0=$(date +%s)
+  log "$name $version: building $* (log: $dir.tmp/build.log)"
+  (cd "$dir.tmp/src" && go build -trimpath -tags "$tags" -ldflags "$ldflags" -o ../bin/ "$@") \
+    >"$dir.tmp/build.log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 15
+    kill -0 "$pid" 2>/dev/null && log "$name: still building ($(( $(date +%s) - t0 )) s)"
+  done
+  wait "$pid" && rc=0 || rc=$?
+  if [[ $rc -ne 0 ]]; then
+    tail -n 25 "$dir.tmp/build.log" >&2
+    if grep -qiE 'dial tcp|no such host|404 Not Found|410 Gone|connection refused' "$dir.tmp/build.log"; then
+      echo "[cluster] the Go module proxy ($(go env GOPROXY)) did not serve a module above: make it reachable (or the modules present in $(go env GOMODCACHE)) and run again." >&2
+    fi
+    die "building $name failed (full log: $dir.tmp/build.log)"
+  fi
+  echo "$(( $(date +%s) - t0 ))" >"$dir.tmp/build-seconds"
+  rm -rf "$dir"; mv "$dir.tmp" "$dir"
+  log "$name $version: built in $(cat "$dir/build-seconds") s -> $dir/bin"
+}
+
 PIDS="$CLUSTER_STATE/pids"
 
 # start NAME CMD...: run in its own session (so its process group is its PID), log to

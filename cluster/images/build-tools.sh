@@ -79,29 +79,12 @@ require_go() {
 # (from a copy of the module: builds never write into the repository), in the background with a log.
 build() {
   local name="$1" version="$2" ldflags="$3"; shift 3
-  local dir t0 pid rc
+  local dir
   dir="$(cache_dir "$name" "$version")"
-  rm -rf "$dir.tmp"; mkdir -p "$dir.tmp/bin"
+  rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
   cp -r "$MODULES/$name" "$dir.tmp/src"
-  t0=$(date +%s)
-  log "$name $version: building $* (log: $dir.tmp/build.log)"
-  (cd "$dir.tmp/src" && go build -trimpath -ldflags "$ldflags" -o ../bin/ "$@") >"$dir.tmp/build.log" 2>&1 &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 15
-    kill -0 "$pid" 2>/dev/null && log "$name: still building ($(($(date +%s) - t0)) s)"
-  done
-  wait "$pid" && rc=0 || rc=$?
-  if [[ $rc -ne 0 ]]; then
-    tail -n 25 "$dir.tmp/build.log" >&2
-    if grep -qiE 'dial tcp|no such host|404 Not Found|410 Gone|connection refused' "$dir.tmp/build.log"; then
-      echo "[cluster] the Go module proxy ($(go env GOPROXY)) did not serve a module above: make it reachable (or the modules present in $(go env GOMODCACHE)) and run again." >&2
-    fi
-    die "building $name failed (full log: $dir.tmp/build.log)"
-  fi
-  echo "$(($(date +%s) - t0))" >"$dir.tmp/build-seconds"
-  rm -rf "$dir.tmp/src" "$dir"; mv "$dir.tmp" "$dir"
-  log "$name $version: built in $(cat "$dir/build-seconds") s -> $dir/bin"
+  go_build_into "$dir" "$name" "$version" "$ldflags" "" "$@"
+  rm -rf "$dir/src"
 }
 
 have() { [[ -x "$(cache_dir "$1" "$2")/bin/$3" ]]; }

@@ -244,12 +244,14 @@ describe.each(CLUSTER_STACKS)("%s on the real node (cluster:deploy --real-node)"
   const shaped = leaves(clusterConfig(stack));
   const onNode = leaves(clusterConfig(stack, builder));
 
-  it("builds and pushes the images to the local registry with the node's builder, on the local bases; nothing else changes", () => {
+  it("builds and pushes the images to the local registry with the node's builder, on the local bases, and runs the pods on the real node; nothing else changes", () => {
     const changed = [...new Set([...shaped.keys(), ...onNode.keys()])].filter(
       (k) => JSON.stringify(shaped.get(k)) !== JSON.stringify(onNode.get(k)),
     );
     expect(changed.sort()).toEqual([
       "monkeytown:apiImage",
+      "monkeytown:cluster.nodeSelector.monkeytown.dev/real-node",
+      "monkeytown:cluster.tolerations",
       "monkeytown:registry.baseImages.nginx",
       "monkeytown:registry.baseImages.node",
       "monkeytown:registry.builder",
@@ -284,6 +286,10 @@ describe.each(CLUSTER_STACKS)("%s on the real node (cluster:deploy --real-node)"
     });
     expect(parsed.config.webImage).toBeUndefined();
     expect(parsed.config.apiImage).toBeUndefined();
+    expect(parsed.config.cluster.nodeSelector).toEqual({ "monkeytown.dev/real-node": "true" });
+    expect(parsed.config.cluster.tolerations).toEqual([
+      { key: "monkeytown.dev/real-node", operator: "Equal", value: "true", effect: "NoSchedule" },
+    ]);
   });
 
   it("the policy config only adds the local registry to image-pinned's allowed prefixes", () => {

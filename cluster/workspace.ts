@@ -109,13 +109,34 @@ export function parseImageBuilder(text: string): ImageBuilder {
 }
 
 /**
+ * The local cluster's real node (cluster/real-node.sh): its name, and the label and taint that keep
+ * every pod off it but those that ask for it (the kwok nodes run nothing).
+ */
+export const REAL_NODE = {
+  name: "monkeytown-real",
+  label: { "monkeytown.dev/real-node": "true" },
+  toleration: {
+    key: "monkeytown.dev/real-node",
+    operator: "Equal",
+    value: "true",
+    effect: "NoSchedule",
+  },
+} as const;
+
+/**
  * What a deploy with the real node (`cluster:deploy -- <stack> --real-node`) lays over the override
  * file: the images are built from this repository's Dockerfiles by the program's own Registry
  * component (docker-build) with the node's builder, on the local base images, and pushed to the
- * local registry in place of GHCR, then deployed by digest. Nothing else changes.
+ * local registry in place of GHCR, then deployed by digest; the web and API pods select the real
+ * node and tolerate its taint (`monkeytown:cluster.nodeSelector`/`.tolerations`, the keys a user
+ * points at a node pool with). Nothing else changes.
  */
 export function realNodeOverrides(builder: ImageBuilder): ConfigMap {
   return {
+    "monkeytown:cluster": {
+      nodeSelector: { ...REAL_NODE.label },
+      tolerations: [{ ...REAL_NODE.toleration }],
+    },
     "monkeytown:registry": {
       push: true,
       server: builder.registry,

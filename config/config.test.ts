@@ -269,6 +269,26 @@ const BAD: readonly BadCase[] = [
     says: /not a known configuration key/,
   },
   {
+    name: "a toleration with a value but operator Exists",
+    plain: devWith({
+      cluster: { tolerations: [{ key: "pool", operator: "Exists", value: "web" }] },
+    }),
+    key: "monkeytown:cluster.tolerations.0.value",
+    says: /must be unset when operator is Exists/,
+  },
+  {
+    name: "a key-less toleration that is not Exists",
+    plain: devWith({ cluster: { tolerations: [{ value: "web", effect: "NoSchedule" }] } }),
+    key: "monkeytown:cluster.tolerations.0.key",
+    says: /is required when operator is Equal/,
+  },
+  {
+    name: "a node selector label Kubernetes refuses",
+    plain: devWith({ cluster: { nodeSelector: { "node pool": "web" } } }),
+    key: "monkeytown:cluster.nodeSelector.node pool",
+    says: /label names are `name` or `prefix\/name`/,
+  },
+  {
     name: "no image and nothing builds it",
     plain: devWith({ apiImage: undefined }),
     key: "monkeytown:apiImage",

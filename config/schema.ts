@@ -161,20 +161,70 @@ export const kubernetesSchema = z
   .strict();
 
 /** A Kubernetes label map (keys with an optional DNS prefix, values of up to 63 characters). */
-const labelMap = z.record(
-  z
-    .string()
-    .regex(
-      /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
-      "label names are `name` or `prefix/name`, e.g. release",
-    ),
-  z
-    .string()
-    .regex(
-      /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/,
-      "label values are up to 63 letters, digits, '-', '_' or '.'",
-    ),
-);
+const LABEL_NAME =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const labelMap = z
+  .record(
+    z.string(),
+    z
+      .string()
+      .regex(
+        /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/,
+        "label values are up to 63 letters, digits, '-', '_' or '.'",
+      ),
+  )
+  // Keys checked here, not by the record's key schema: zod reports a bad key as "Invalid key in
+  // record" and drops the reason.
+  .superRefine((labels, ctx) => {
+    for (const key of Object.keys(labels)) {
+      if (!LABEL_NAME.test(key)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: "label names are `name` or `prefix/name`, e.g. release",
+        });
+      }
+    }
+  });
+
+/**
+ * A pod toleration as Kubernetes spells it. `Exists` takes no value; a key-less toleration must be
+ * `Exists` (it tolerates every taint, which is seldom meant: write the key).
+ */
+const tolerationSchema = z
+  .object({
+    key: z.string().min(1).optional(),
+    operator: z.enum(["Equal", "Exists"]).default("Equal"),
+    value: z.string().optional(),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+    /** NoExecute only: how long the pod stays bound after the taint appears. */
+    tolerationSeconds: z.number().int().min(0).optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.operator === "Exists" && t.value !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["value"],
+        message: "must be unset when operator is Exists",
+      });
+    }
+    if (t.operator === "Equal" && t.key === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["key"],
+        message:
+          "is required when operator is Equal (a key-less toleration needs operator: Exists)",
+      });
+    }
+    if (t.tolerationSeconds !== undefined && t.effect !== "NoExecute") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["tolerationSeconds"],
+        message: "applies to effect NoExecute only",
+      });
+    }
+  });
 
 /** A cluster-scoped object name (RFC 1123 subdomain), e.g. a ClusterIssuer. */
 const k8sSubdomain = z
@@ -210,6 +260,13 @@ export const clusterSchema = z
       })
       .strict()
       .default({ staging: "letsencrypt-staging", production: "letsencrypt-production" }),
+    /**
+     * Node labels the web and API pods require (a node pool, a dedicated node), e.g.
+     * `{ "kubernetes.io/arch": "amd64" }`. @default {} (any node)
+     */
+    nodeSelector: labelMap.default({}),
+    /** Taints of those nodes that the web and API pods tolerate. @default [] */
+    tolerations: z.array(tolerationSchema).default([]),
     /**
      * Cluster mode: before any resource, check that the cluster serves the CRDs and has the
      * ClusterIssuer, namespaces and IngressClass this stack needs (kubectl). @default true

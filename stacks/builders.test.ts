@@ -239,6 +239,7 @@ describe("apiArgs", () => {
       secretEnv: SECRET_REF,
       blueGreen: undefined,
       imagePullSecrets: undefined,
+      placement: { nodeSelector: {}, tolerations: [] },
       ingressNamespace: "ingress-nginx",
       monitoringNamespace: "monitoring",
     });
@@ -303,6 +304,7 @@ describe("webArgs", () => {
       },
       probes: PROBES,
       imagePullSecrets: undefined,
+      placement: { nodeSelector: {}, tolerations: [] },
       ingressNamespace: "ingress-nginx",
       ingress: {
         host: "dev.monkeytown.localhost",

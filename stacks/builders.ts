@@ -9,6 +9,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { EnabledEdgeConfig, StackConfig, StackSecrets, ZoneOwnerEdgeConfig } from "../config";
 import type { ProbeTimings } from "../components/k8s/recovery";
+import type { PodPlacement } from "../components/k8s";
 import type { AlertsArgs } from "../components/alerts";
 import type { ApiServiceArgs } from "../components/api";
 import type { EdgeArgs, EdgeZoneArgs } from "../components/edge";
@@ -29,6 +30,11 @@ export function siteUrl(config: StackConfig): string | undefined {
 export function clusterIssuer(config: StackConfig): string | undefined {
   const tls = config.environment.tls;
   return tls === "none" ? undefined : config.cluster.clusterIssuers[tls];
+}
+
+/** Where the web and API pods run (`monkeytown:cluster.nodeSelector`, `.tolerations`). */
+export function placement(config: StackConfig): PodPlacement {
+  return { nodeSelector: config.cluster.nodeSelector, tolerations: config.cluster.tolerations };
 }
 
 /** The Kubernetes provider: render to a folder, or apply to the kubeconfig's cluster. */
@@ -196,6 +202,7 @@ export function apiArgs(
         ? { activeColor: api.activeColor, images: { blue: api.blueImage, green: api.greenImage } }
         : undefined,
     imagePullSecrets: inputs.imagePullSecrets,
+    placement: placement(config),
     ingressNamespace: config.cluster.ingressNamespace,
     monitoringNamespace: config.cluster.monitoringNamespace,
   };
@@ -219,6 +226,7 @@ export function webArgs(
     resources: web.resources,
     probes: inputs.probes,
     imagePullSecrets: inputs.imagePullSecrets,
+    placement: placement(config),
     ingressNamespace: config.cluster.ingressNamespace,
     ingress:
       web.host !== undefined

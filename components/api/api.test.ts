@@ -77,8 +77,38 @@ describe("ApiService", () => {
     ]);
     expect(h.one("kubernetes:core/v1:ConfigMap", "api-env").inputs.data).toEqual({
       PORT: "3000",
+      SHUTDOWN_DELAY_SECONDS: "5",
+      SHUTDOWN_TIMEOUT_SECONDS: "20",
       LOG_LEVEL: "info",
     });
+  });
+
+  it("drains by itself within the pod's grace period: no preStop hook, the server's own delay", async () => {
+    const h = await build();
+    const pod = h.one(DEPLOYMENT, "api-deployment").inputs.spec.template.spec;
+    const data = h.one("kubernetes:core/v1:ConfigMap", "api-env").inputs.data;
+    expect(pod.containers[0].lifecycle).toBeUndefined();
+    expect(pod.terminationGracePeriodSeconds).toBe(30);
+    // Delay (still serving, /ready 503) + close timeout must end before SIGKILL.
+    expect(
+      Number(data.SHUTDOWN_DELAY_SECONDS) + Number(data.SHUTDOWN_TIMEOUT_SECONDS),
+    ).toBeLessThan(pod.terminationGracePeriodSeconds);
+  });
+
+  it("places every colour's pods where it is told, and nowhere in particular by default", async () => {
+    const toleration = { key: "pool", operator: "Equal", value: "web", effect: "NoSchedule" };
+    const placed = await build({
+      blueGreen: { activeColor: "blue" },
+      placement: { nodeSelector: { pool: "web" }, tolerations: [toleration] },
+    });
+    for (const color of ["blue", "green"]) {
+      const pod = placed.one(DEPLOYMENT, `api-${color}`).inputs.spec.template.spec;
+      expect(pod.nodeSelector).toEqual({ pool: "web" });
+      expect(pod.tolerations).toEqual([toleration]);
+    }
+    const anywhere = (await build()).one(DEPLOYMENT, "api-deployment").inputs.spec.template.spec;
+    expect(anywhere.nodeSelector).toBeUndefined();
+    expect(anywhere.tolerations).toBeUndefined();
   });
 
   it("rolls the pods when a runtime setting changes", async () => {

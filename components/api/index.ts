@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   RECLAIM_DRIFT_ANNOTATIONS,
+  GRACEFUL_SHUTDOWN,
   SAFE_ROLLING_UPDATE,
   appContainer,
   appPodSpec,
@@ -193,7 +194,13 @@ export class ApiService extends pulumi.ComponentResource {
       labels: { ...labels, ...extraLabels },
     });
 
-    const env = { PORT: String(port), ...args.env };
+    // The server drains by itself on SIGTERM (docker/api/src/server.js): the timings are the pod's.
+    const env = {
+      PORT: String(port),
+      SHUTDOWN_DELAY_SECONDS: String(GRACEFUL_SHUTDOWN.drainSeconds),
+      SHUTDOWN_TIMEOUT_SECONDS: String(GRACEFUL_SHUTDOWN.closeTimeoutSeconds),
+      ...args.env,
+    };
     this.envConfigMap = new k8s.core.v1.ConfigMap(
       `${name}-env`,
       { metadata: meta("-env"), data: env },
@@ -229,7 +236,7 @@ export class ApiService extends pulumi.ComponentResource {
           }),
         ],
         [{ name: "tmp", emptyDir: { sizeLimit: "128Mi" } }],
-        args.imagePullSecrets,
+        { imagePullSecrets: args.imagePullSecrets, placement: args.placement },
       ),
     });
 

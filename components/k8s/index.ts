@@ -176,6 +176,33 @@ export const SAFE_ROLLING_UPDATE = {
   rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
 } as const;
 
+/**
+ * Where a workload's pods may run: the node labels they require and the taints they tolerate
+ * (`monkeytown:cluster.nodeSelector` / `.tolerations`). Empty: any untainted node.
+ */
+export interface PodPlacement {
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  readonly tolerations?: readonly k8s.types.input.core.v1.Toleration[];
+}
+
+/**
+ * How a pod leaves without failing requests (the classic rolling-update race: the Service's
+ * endpoints are removed while the container is already stopping). For `drainSeconds` after it is
+ * told to stop, a pod keeps serving while kube-proxy and the ingress controller stop sending it new
+ * connections: nginx through a `preStop` sleep (SIGQUIT, its graceful stop, comes after it), the API
+ * by itself (`SHUTDOWN_DELAY_SECONDS`: /ready turns 503 at once, it stops accepting after the delay,
+ * in-flight requests and WebSockets end within `SHUTDOWN_TIMEOUT_SECONDS`). The grace period covers
+ * both, so the kubelet never kills a draining pod.
+ */
+export const GRACEFUL_SHUTDOWN = {
+  /** Seconds a stopping pod keeps serving before it stops accepting. */
+  drainSeconds: 5,
+  /** Seconds the API gives open requests and WebSockets after that before it drops them. */
+  closeTimeoutSeconds: 20,
+  /** The pod's terminationGracePeriodSeconds (SIGKILL after): drain + close + margin. */
+  terminationGracePeriodSeconds: 30,
+} as const;
+
 /** The arguments the web and API workloads have in common. */
 export interface WorkloadArgs {
   /** Namespace to deploy into. */
@@ -191,6 +218,8 @@ export interface WorkloadArgs {
   readonly imagePullSecrets?: pulumi.Input<string>[];
   /** Extra labels on every object. */
   readonly labels?: Record<string, string>;
+  /** Node selector and tolerations of the pods. @default any untainted node */
+  readonly placement?: PodPlacement;
 }
 
 /** One application container: what the web and API workloads have in common. */
@@ -205,6 +234,8 @@ export interface AppContainerSpec {
   readonly env?: k8s.types.input.core.v1.EnvVar[];
   readonly envFrom?: k8s.types.input.core.v1.EnvFromSource[];
   readonly volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
+  /** Seconds to keep serving after the pod is told to stop, as a `preStop` sleep (nginx). */
+  readonly preStopSleepSeconds?: number;
 }
 
 /** A hardened container: non-root, read-only root, no capabilities, requests and limits, probes. */
@@ -221,19 +252,37 @@ export function appContainer(spec: AppContainerSpec): k8s.types.input.core.v1.Co
     livenessProbe: { httpGet: { path: "/health", port: "http" }, ...spec.probes.liveness },
     readinessProbe: { httpGet: { path: "/ready", port: "http" }, ...spec.probes.readiness },
     volumeMounts: spec.volumeMounts,
+    lifecycle:
+      spec.preStopSleepSeconds !== undefined
+        ? { preStop: { sleep: { seconds: spec.preStopSleepSeconds } } }
+        : undefined,
   };
 }
 
-/** A hardened pod: no service-account token, the restricted pod security context. */
+/** What a pod spec takes besides its containers and volumes. */
+export interface AppPodOptions {
+  readonly imagePullSecrets?: pulumi.Input<string>[];
+  readonly placement?: PodPlacement;
+}
+
+/**
+ * A hardened pod: no service-account token, the restricted pod security context, the grace period
+ * of {@link GRACEFUL_SHUTDOWN}, and the placement asked for.
+ */
 export function appPodSpec(
   containers: k8s.types.input.core.v1.Container[],
   volumes: k8s.types.input.core.v1.Volume[],
-  imagePullSecrets?: pulumi.Input<string>[],
+  options: AppPodOptions = {},
 ): k8s.types.input.core.v1.PodSpec {
+  const { nodeSelector, tolerations } = options.placement ?? {};
   return {
     automountServiceAccountToken: false,
     securityContext: podSecurityContext(),
-    imagePullSecrets: imagePullSecrets?.map((name) => ({ name })),
+    terminationGracePeriodSeconds: GRACEFUL_SHUTDOWN.terminationGracePeriodSeconds,
+    imagePullSecrets: options.imagePullSecrets?.map((name) => ({ name })),
+    nodeSelector:
+      nodeSelector && Object.keys(nodeSelector).length > 0 ? { ...nodeSelector } : undefined,
+    tolerations: tolerations && tolerations.length > 0 ? [...tolerations] : undefined,
     containers,
     volumes,
   };

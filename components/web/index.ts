@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   RECLAIM_DRIFT_ANNOTATIONS,
+  GRACEFUL_SHUTDOWN,
   SAFE_ROLLING_UPDATE,
   appContainer,
   appPodSpec,
@@ -163,13 +164,15 @@ export class WebService extends pulumi.ComponentResource {
                     },
                     { name: "run", mountPath: runDir },
                   ],
+                  // nginx stops accepting at once on SIGQUIT: keep serving while endpoints update.
+                  preStopSleepSeconds: GRACEFUL_SHUTDOWN.drainSeconds,
                 }),
               ],
               [
                 { name: "nginx-conf", configMap: { name: this.configMap.metadata.name } },
                 { name: "run", emptyDir: { sizeLimit: "64Mi" } },
               ],
-              args.imagePullSecrets,
+              { imagePullSecrets: args.imagePullSecrets, placement: args.placement },
             ),
           },
         },

@@ -77,6 +77,24 @@ describe("WebService", () => {
     expect(spec.replicas).toBe(1);
   });
 
+  it("keeps serving for 5 s after it is told to stop (preStop), within its grace period", async () => {
+    const pod = deployment(await build()).spec.template.spec;
+    expect(pod.containers[0].lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
+    expect(pod.terminationGracePeriodSeconds).toBe(30);
+  });
+
+  it("places its pods with the node selector and tolerations it is given", async () => {
+    const toleration = { key: "dedicated", operator: "Exists", effect: "NoSchedule" };
+    const pod = deployment(
+      await build({ placement: { nodeSelector: { pool: "web" }, tolerations: [toleration] } }),
+    ).spec.template.spec;
+    expect(pod.nodeSelector).toEqual({ pool: "web" });
+    expect(pod.tolerations).toEqual([toleration]);
+    const anywhere = deployment(await build()).spec.template.spec;
+    expect(anywhere.nodeSelector).toBeUndefined();
+    expect(anywhere.tolerations).toBeUndefined();
+  });
+
   it("serves the builder's nginx.conf from a ConfigMap whose hash rolls the pods", async () => {
     const h = await build({ port: 8081 });
     const cm = h.one("kubernetes:core/v1:ConfigMap", "web-nginx").inputs;

@@ -269,6 +269,12 @@ const BAD: readonly BadCase[] = [
     says: /not a known configuration key/,
   },
   {
+    name: "a rollout timeout too short for any pod to start",
+    plain: devWith({ recovery: { rolloutTimeoutSeconds: 10 } }),
+    key: "monkeytown:recovery.rolloutTimeoutSeconds",
+    says: /expected number to be >=30/,
+  },
+  {
     name: "a toleration with a value but operator Exists",
     plain: devWith({
       cluster: { tolerations: [{ key: "pool", operator: "Exists", value: "web" }] },

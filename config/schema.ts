@@ -142,6 +142,16 @@ export const recoverySchema = z
       .min(1)
       .max(600)
       .default(RECOVERY_DEFAULTS.rollbackUpdateSeconds),
+    /**
+     * A deploy fails when a Deployment's rollout has not finished within this (the Deployments'
+     * progressDeadlineSeconds and the engine's wait); the deploy flow then rolls back.
+     */
+    rolloutTimeoutSeconds: z
+      .number()
+      .int()
+      .min(30)
+      .max(3600)
+      .default(RECOVERY_DEFAULTS.rolloutTimeoutSeconds),
   })
   .strict();
 

@@ -126,6 +126,7 @@ describe("registryArgs", () => {
       context: "docker/web",
       dockerfile: "docker/Dockerfile.web",
       args: {
+        REVISION: "unused",
         VITE_APP_NAME: "Monkeytown Dev",
         VITE_ENABLE_DEBUG: "true",
         VITE_BUILD_SOURCEMAP: "true",
@@ -135,7 +136,8 @@ describe("registryArgs", () => {
     expect(args.images.api.build).toEqual({
       context: "docker/api",
       dockerfile: "docker/Dockerfile.api",
-      args: {},
+      // The commit (the tag) becomes the image's revision label: a new commit is a new digest.
+      args: { REVISION: "unused" },
     });
   });
 
@@ -173,7 +175,10 @@ describe("registryArgs", () => {
     });
     const args = registryArgs(c, { tag: "t", password: undefined, namespace: "ns" });
     expect(args.images.web.build?.args?.NGINX_IMAGE).toBe("mirror.example/nginx:1.27");
-    expect(args.images.api.build?.args).toEqual({ NODE_IMAGE: "mirror.example/node:20-alpine" });
+    expect(args.images.api.build?.args).toEqual({
+      NODE_IMAGE: "mirror.example/node:20-alpine",
+      REVISION: "t",
+    });
   });
 });
 
@@ -240,6 +245,7 @@ describe("apiArgs", () => {
       blueGreen: undefined,
       imagePullSecrets: undefined,
       placement: { nodeSelector: {}, tolerations: [] },
+      rolloutTimeoutSeconds: 300,
       ingressNamespace: "ingress-nginx",
       monitoringNamespace: "monitoring",
     });
@@ -305,6 +311,7 @@ describe("webArgs", () => {
       probes: PROBES,
       imagePullSecrets: undefined,
       placement: { nodeSelector: {}, tolerations: [] },
+      rolloutTimeoutSeconds: 300,
       ingressNamespace: "ingress-nginx",
       ingress: {
         host: "dev.monkeytown.localhost",

@@ -116,6 +116,7 @@ export function registryArgs(
           dockerfile: "docker/Dockerfile.web",
           args: {
             ...(baseImages.nginx !== undefined ? { NGINX_IMAGE: baseImages.nginx } : {}),
+            REVISION: inputs.tag,
             VITE_APP_NAME: env.appName,
             VITE_ENABLE_DEBUG: String(env.debug),
             VITE_BUILD_SOURCEMAP: String(env.sourceMaps),
@@ -128,7 +129,10 @@ export function registryArgs(
         build: {
           context: "docker/api",
           dockerfile: "docker/Dockerfile.api",
-          args: baseImages.node !== undefined ? { NODE_IMAGE: baseImages.node } : {},
+          args: {
+            ...(baseImages.node !== undefined ? { NODE_IMAGE: baseImages.node } : {}),
+            REVISION: inputs.tag,
+          },
         },
       },
     },
@@ -203,6 +207,7 @@ export function apiArgs(
         : undefined,
     imagePullSecrets: inputs.imagePullSecrets,
     placement: placement(config),
+    rolloutTimeoutSeconds: config.recovery.rolloutTimeoutSeconds,
     ingressNamespace: config.cluster.ingressNamespace,
     monitoringNamespace: config.cluster.monitoringNamespace,
   };
@@ -227,6 +232,7 @@ export function webArgs(
     probes: inputs.probes,
     imagePullSecrets: inputs.imagePullSecrets,
     placement: placement(config),
+    rolloutTimeoutSeconds: config.recovery.rolloutTimeoutSeconds,
     ingressNamespace: config.cluster.ingressNamespace,
     ingress:
       web.host !== undefined

@@ -111,14 +111,19 @@ describe("staging stack", () => {
     expect(webImage.inputs.push).toBe(true);
     expect(webImage.inputs.context).toEqual({ location: "docker/web" });
     expect(webImage.inputs.dockerfile).toEqual({ location: "docker/Dockerfile.web" });
-    // Base images: the Dockerfiles' public defaults (no build argument) unless configured.
+    // Base images: the Dockerfiles' public defaults (no build argument) unless configured; the
+    // revision label is the tag (the commit).
+    const revision = (webImage.inputs.tags as string[])[0].split(":").pop();
     expect(webImage.inputs.buildArgs).toEqual({
+      REVISION: revision,
       VITE_APP_NAME: "Monkeytown Staging",
       VITE_ENABLE_DEBUG: "true",
       VITE_BUILD_SOURCEMAP: "true",
       VITE_ENABLE_ANALYTICS: "true",
     });
-    expect(h.one(DOCKER_BUILD_IMAGE, "registry-api").inputs.buildArgs).toEqual({});
+    expect(h.one(DOCKER_BUILD_IMAGE, "registry-api").inputs.buildArgs).toEqual({
+      REVISION: revision,
+    });
     expect(webImage.inputs.registries).toEqual([
       {
         address: "ghcr.io",
@@ -194,7 +199,7 @@ describe("image builds from stack config", () => {
       expect(image.registries[0].address).toBe("127.0.0.1:5000");
     }
     expect(web.buildArgs.NGINX_IMAGE).toBe("127.0.0.1:5000/base/nginx:1.27-local");
-    expect(api.buildArgs).toEqual({ NODE_IMAGE: "127.0.0.1:5000/base/node:20-local" });
+    expect(api.buildArgs).toMatchObject({ NODE_IMAGE: "127.0.0.1:5000/base/node:20-local" });
     expect(web.tags).toEqual([
       expect.stringMatching(/^127\.0\.0\.1:5000\/monkeytown\/monkeytown-web:[0-9a-f]{12}$/),
     ]);

@@ -63,6 +63,8 @@ export interface Harness {
   runAsStack<T>(program: () => Promise<T>): Promise<Record<string, unknown>>;
   /** Whether the resource of this type and name ended up protected (own or inherited `protect`). */
   isProtected(type: string, name: string): boolean;
+  /** The resource options the resource of this type and name was constructed with (inside runAsStack). */
+  optionsOf(type: string, name: string): pulumi.ResourceOptions;
   /** Resources of one type token. */
   byType(type: string): RecordedResource[];
   /** The one resource with this type and name; throws listing what exists otherwise. */
@@ -135,7 +137,12 @@ export async function installMocks(opts: MockOptions = {}): Promise<Harness> {
     opts.preview ?? false,
   );
 
-  const constructed: { type: string; name: string; resource: pulumi.Resource }[] = [];
+  const constructed: {
+    type: string;
+    name: string;
+    resource: pulumi.Resource;
+    opts: pulumi.ResourceOptions;
+  }[] = [];
   const byType = (type: string) => resources.filter((r) => r.type === type);
   const find = (type: string, name: string) =>
     resources.find((r) => r.type === type && r.name === name);
@@ -158,12 +165,22 @@ export async function installMocks(opts: MockOptions = {}): Promise<Harness> {
     async runAsStack(program) {
       const outputs = await pulumi.runtime.runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation((args) => {
-          constructed.push({ type: args.type, name: args.name, resource: args.resource });
+          constructed.push({
+            type: args.type,
+            name: args.name,
+            resource: args.resource,
+            opts: args.opts,
+          });
           return undefined;
         });
         return program();
       });
       return (outputs ?? {}) as Record<string, unknown>;
+    },
+    optionsOf(type, name) {
+      const found = constructed.find((c) => c.type === type && c.name === name);
+      if (!found) throw new Error(`No ${type} named ${name} was constructed inside runAsStack`);
+      return found.opts;
     },
     isProtected(type, name) {
       const found = constructed.find((c) => c.type === type && c.name === name);

@@ -95,6 +95,26 @@ describe("ApiService", () => {
     ).toBeLessThan(pod.terminationGracePeriodSeconds);
   });
 
+  it("every colour's rollout fails the deploy after rolloutTimeoutSeconds", async () => {
+    const h = await installMocks();
+    const { ApiService } = await import("./index");
+    await h.runAsStack(async () => {
+      new ApiService("api", {
+        ...BASE,
+        blueGreen: { activeColor: "blue" },
+        rolloutTimeoutSeconds: 120,
+      });
+    });
+    await h.settle();
+    for (const color of ["blue", "green"]) {
+      expect(h.one(DEPLOYMENT, `api-${color}`).inputs.spec.progressDeadlineSeconds).toBe(120);
+      expect(h.optionsOf(DEPLOYMENT, `api-${color}`).customTimeouts).toEqual({
+        create: "120s",
+        update: "120s",
+      });
+    }
+  });
+
   it("places every colour's pods where it is told, and nowhere in particular by default", async () => {
     const toleration = { key: "pool", operator: "Equal", value: "web", effect: "NoSchedule" };
     const placed = await build({

@@ -13,6 +13,9 @@ import {
   selectorLabels,
   standardLabels,
   validateProbeTimings,
+  validateRolloutTimeout,
+  rolloutDeadline,
+  RECOVERY_DEFAULTS,
   validateResources,
   type ResourceSpec,
   type WorkloadArgs,
@@ -115,6 +118,7 @@ export function validateApiServiceArgs(args: ApiServiceArgs): string[] {
   }
   problems.push(...validateResources(args.resources ?? API_DEFAULTS.resources, "resources"));
   if (args.probes !== undefined) problems.push(...validateProbeTimings(args.probes, "probes"));
+  problems.push(...validateRolloutTimeout(args.rolloutTimeoutSeconds));
   for (const name of Object.keys(args.env ?? {})) {
     if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) {
       problems.push(`\`env\` key "${name}" must be UPPER_SNAKE_CASE.`);
@@ -186,6 +190,9 @@ export class ApiService extends pulumi.ComponentResource {
     const port = args.port ?? API_DEFAULTS.port;
     const resources = args.resources ?? API_DEFAULTS.resources;
     const probes = args.probes ?? API_DEFAULTS.probes;
+    const deadline = rolloutDeadline(
+      args.rolloutTimeoutSeconds ?? RECOVERY_DEFAULTS.rolloutTimeoutSeconds,
+    );
     const base = selectorLabels(name, "api");
     const labels = standardLabels(name, "api", args.labels);
     const meta = (suffix: string, extraLabels: Record<string, string> = {}) => ({
@@ -261,13 +268,14 @@ export class ApiService extends pulumi.ComponentResource {
           metadata: { ...meta(""), annotations: RECLAIM_DRIFT_ANNOTATIONS },
           spec: {
             replicas: plan.replicas,
+            ...deadline.spec,
             revisionHistoryLimit: 5,
             selector: { matchLabels: base },
             strategy: SAFE_ROLLING_UPDATE,
             template: podTemplate(args.image, labels),
           },
         },
-        { parent: this },
+        { parent: this, customTimeouts: deadline.customTimeouts },
       );
       this.deployments.primary = d;
       activeDeploymentName = d.metadata.name;
@@ -285,6 +293,7 @@ export class ApiService extends pulumi.ComponentResource {
             },
             spec: {
               replicas: active ? plan.replicas : standby,
+              ...deadline.spec,
               revisionHistoryLimit: 5,
               selector: { matchLabels: colorSelector },
               strategy: SAFE_ROLLING_UPDATE,
@@ -294,7 +303,7 @@ export class ApiService extends pulumi.ComponentResource {
               }),
             },
           },
-          { parent: this },
+          { parent: this, customTimeouts: deadline.customTimeouts },
         );
         this.deployments[color] = d;
       }

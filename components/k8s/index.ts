@@ -220,6 +220,32 @@ export interface WorkloadArgs {
   readonly labels?: Record<string, string>;
   /** Node selector and tolerations of the pods. @default any untainted node */
   readonly placement?: PodPlacement;
+  /**
+   * Seconds a rollout may take before the deploy fails: the Deployments' progressDeadlineSeconds
+   * and how long `pulumi up` waits for them. @default RECOVERY_DEFAULTS.rolloutTimeoutSeconds (300)
+   */
+  readonly rolloutTimeoutSeconds?: number;
+}
+
+/** {@link WorkloadArgs.rolloutTimeoutSeconds} as a component-argument sentence, when it is wrong. */
+export function validateRolloutTimeout(seconds: number | undefined): string[] {
+  if (seconds === undefined || (Number.isInteger(seconds) && seconds >= 1)) return [];
+  return [`\`rolloutTimeoutSeconds\` (${seconds}) must be a whole number of seconds, at least 1.`];
+}
+
+/**
+ * What bounds a rollout that never finishes (an image that never becomes ready): Kubernetes marks
+ * the Deployment `ProgressDeadlineExceeded`, and the engine stops waiting and fails the update, at
+ * the same moment. Spread the first into the Deployment spec, the second into its resource options.
+ */
+export function rolloutDeadline(seconds: number): {
+  readonly spec: { readonly progressDeadlineSeconds: number };
+  readonly customTimeouts: { readonly create: string; readonly update: string };
+} {
+  return {
+    spec: { progressDeadlineSeconds: seconds },
+    customTimeouts: { create: `${seconds}s`, update: `${seconds}s` },
+  };
 }
 
 /** One application container: what the web and API workloads have in common. */

@@ -23,6 +23,12 @@ export const RECOVERY_DEFAULTS = {
   rollbackSeconds: 60,
   /** The engine's share of a rollback `pulumi up`, not counting the rollout. */
   rollbackUpdateSeconds: 20,
+  /**
+   * How long a deploy waits for a Deployment's rollout before it fails (and the deploy flow rolls
+   * back). Not a seed figure: Kubernetes' own default is 600 s, which would leave a bad release
+   * half-rolled for 10 minutes before the rollback starts; 300 s covers ten pods at one at a time.
+   */
+  rolloutTimeoutSeconds: 300,
 } as const;
 
 /** What the derivation takes as given, in seconds (or counts). */

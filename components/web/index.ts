@@ -13,6 +13,9 @@ import {
   selectorLabels,
   standardLabels,
   validateProbeTimings,
+  validateRolloutTimeout,
+  rolloutDeadline,
+  RECOVERY_DEFAULTS,
   validateResources,
   type ResourceSpec,
   type WorkloadArgs,
@@ -73,6 +76,7 @@ export function validateWebServiceArgs(args: WebServiceArgs): string[] {
   }
   problems.push(...validateResources(args.resources ?? WEB_DEFAULTS.resources, "resources"));
   if (args.probes !== undefined) problems.push(...validateProbeTimings(args.probes, "probes"));
+  problems.push(...validateRolloutTimeout(args.rolloutTimeoutSeconds));
   for (const route of args.ingress?.routes ?? []) {
     if (!route.path.startsWith("/") || route.path === "/") {
       problems.push(
@@ -114,6 +118,9 @@ export class WebService extends pulumi.ComponentResource {
     const port = args.port ?? WEB_DEFAULTS.port;
     const resources = args.resources ?? WEB_DEFAULTS.resources;
     const probes = args.probes ?? WEB_DEFAULTS.probes;
+    const deadline = rolloutDeadline(
+      args.rolloutTimeoutSeconds ?? RECOVERY_DEFAULTS.rolloutTimeoutSeconds,
+    );
     const nginxOptions = { ...args.nginx, port };
     const runDir = nginxOptions.runDir ?? NGINX_DEFAULTS.runDir;
     this.nginxConf = renderNginxConfig(nginxOptions);
@@ -139,6 +146,7 @@ export class WebService extends pulumi.ComponentResource {
         metadata: { ...meta(""), annotations: RECLAIM_DRIFT_ANNOTATIONS },
         spec: {
           replicas,
+          ...deadline.spec,
           revisionHistoryLimit: 5,
           selector: { matchLabels: selector },
           strategy: SAFE_ROLLING_UPDATE,
@@ -177,7 +185,7 @@ export class WebService extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      { parent: this, customTimeouts: deadline.customTimeouts },
     );
 
     this.service = new k8s.core.v1.Service(

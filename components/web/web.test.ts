@@ -83,6 +83,28 @@ describe("WebService", () => {
     expect(pod.terminationGracePeriodSeconds).toBe(30);
   });
 
+  it("a rollout that never finishes fails the deploy after 300 s, or what it is given", async () => {
+    for (const [given, seconds] of [
+      [undefined, 300],
+      [90, 90],
+    ] as const) {
+      const h = await installMocks();
+      const { WebService } = await import("./index");
+      await h.runAsStack(async () => {
+        new WebService("web", { ...BASE, rolloutTimeoutSeconds: given });
+      });
+      await h.settle();
+      // Kubernetes marks the rollout failed, and the engine stops waiting, at the same moment.
+      expect(deployment(h).spec.progressDeadlineSeconds).toBe(seconds);
+      expect(h.optionsOf("kubernetes:apps/v1:Deployment", "web-deployment").customTimeouts).toEqual(
+        { create: `${seconds}s`, update: `${seconds}s` },
+      );
+    }
+    expect(validateWebServiceArgs({ ...BASE, rolloutTimeoutSeconds: 2.5 })).toEqual([
+      "`rolloutTimeoutSeconds` (2.5) must be a whole number of seconds, at least 1.",
+    ]);
+  });
+
   it("places its pods with the node selector and tolerations it is given", async () => {
     const toleration = { key: "dedicated", operator: "Exists", effect: "NoSchedule" };
     const pod = deployment(

@@ -4,7 +4,7 @@
 # runs the release (monkeytown:apiImage, or the image this commit builds). The Service api sends traffic
 # to monkeytown:api.activeColor, api-preview to the other, idle, colour. The stack outputs apiActiveColor
 # and apiColorImages record what runs: they, not git, are the record, and every command here starts by
-# setting the three keys from them in the work tree's Pulumi.<stack>.yaml.
+# setting the three keys from them in the project's Pulumi.<stack>.yaml (the work tree's by default).
 #
 #   scripts/blue-green.sh state <stack>    what runs, as activeColor=, idleColor=, activeImage=, idleImage=,
 #                                          blueImage=, greenImage= lines (nothing when the stack does not
@@ -24,19 +24,45 @@
 #
 # The deploy workflow runs stage, pulumi up, smoke, switch; scripts/rollback.sh switches back. Output
 # lines suit $GITHUB_OUTPUT; messages go to stderr.
+#
+# Environment (the defaults are the repository's own stacks):
+#   MONKEYTOWN_PROJECT_DIR    the directory of the stack's Pulumi project, holding its Pulumi.yaml and
+#                             Pulumi.<stack>.yaml: pulumi runs there and that stack file is the one the
+#                             commands change (default: the repository root). For a stack kept outside
+#                             the repository, such as the local cluster's workspace (cluster/workspace.ts);
+#                             the policy pack and the sibling scripts still come from this repository.
+#   MONKEYTOWN_POLICY_CONFIG  the policy pack config file every `pulumi up` here passes (default: the
+#                             repository's policy/config/<stack>.json)
+#   SMOKE_PORT                the local port of smoke's port-forward (default 18080); kubectl talks to
+#                             the cluster of its usual config (KUBECONFIG)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
-usage() {
-  sed -n '9,23p' "$0" | sed 's/^# \{0,1\}//' >&2
-  exit 2
-}
 
 say() { echo "blue-green: $*" >&2; }
 
+# The repository (sibling scripts, policy pack, policy configs) and the Pulumi project the commands
+# run in, both absolute: the scripts this one calls inherit them.
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PROJECT_DIR="${MONKEYTOWN_PROJECT_DIR:-$ROOT}"
+if [ ! -f "$PROJECT_DIR/Pulumi.yaml" ] && [ ! -f "$PROJECT_DIR/Pulumi.yml" ]; then
+  say "MONKEYTOWN_PROJECT_DIR '$PROJECT_DIR' holds no Pulumi.yaml: set it to the directory of the stack's Pulumi project, or unset it for the repository's own"
+  exit 2
+fi
+MONKEYTOWN_PROJECT_DIR="$(cd "$PROJECT_DIR" && pwd)"
+export MONKEYTOWN_PROJECT_DIR
+if [ -n "${MONKEYTOWN_POLICY_CONFIG:-}" ] && [ -d "$(dirname "$MONKEYTOWN_POLICY_CONFIG")" ]; then
+  MONKEYTOWN_POLICY_CONFIG="$(cd "$(dirname "$MONKEYTOWN_POLICY_CONFIG")" && pwd)/$(basename "$MONKEYTOWN_POLICY_CONFIG")"
+  export MONKEYTOWN_POLICY_CONFIG
+fi
+cd "$MONKEYTOWN_PROJECT_DIR"
+
+usage() {
+  sed -n '9,23p' "$ROOT/scripts/blue-green.sh" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
 ensure_pulumi() {
-  if ! command -v pulumi >/dev/null 2>&1 && [ -x scripts/pulumi-toolchain.sh ]; then
-    eval "$(scripts/pulumi-toolchain.sh)"
+  if ! command -v pulumi >/dev/null 2>&1 && [ -x "$ROOT/scripts/pulumi-toolchain.sh" ]; then
+    eval "$("$ROOT/scripts/pulumi-toolchain.sh")"
   fi
   command -v pulumi >/dev/null 2>&1 || {
     say "pulumi is not on PATH: run 'npm run toolchain' first"
@@ -103,10 +129,26 @@ pin() {
   say "$stack pinned: $ACTIVE serves ($(image_of "$ACTIVE")), $IDLE idles ($(image_of "$IDLE"))"
 }
 
+# The policy config file of the stack's updates; checked before anything changes.
+policy_config() {
+  local stack="$1"
+  local file="${MONKEYTOWN_POLICY_CONFIG:-$ROOT/policy/config/${stack}.json}"
+  if [ ! -f "$file" ]; then
+    if [ -n "${MONKEYTOWN_POLICY_CONFIG:-}" ]; then
+      say "MONKEYTOWN_POLICY_CONFIG '$file' is not a file: set it to the policy config of $stack, or unset it for policy/config/${stack}.json"
+    else
+      say "$stack has no policy config policy/config/${stack}.json: add it, or set MONKEYTOWN_POLICY_CONFIG to the file"
+    fi
+    exit 2
+  fi
+  echo "$file"
+}
+
+POLICY_CONFIG=""
 up() {
   local stack="$1" message="$2"
   pulumi up --stack "$stack" --yes --non-interactive \
-    --policy-pack policy --policy-pack-config "policy/config/${stack}.json" \
+    --policy-pack "$ROOT/policy" --policy-pack-config "$POLICY_CONFIG" \
     --message "$message"
 }
 
@@ -168,10 +210,11 @@ case "$cmd" in
       fi
       sleep 0.5
     done
-    scripts/health-check.sh --url "http://127.0.0.1:$port"
+    "$ROOT/scripts/health-check.sh" --url "http://127.0.0.1:$port"
     ;;
   switch)
     if [ -z "$ACTIVE" ]; then no_colours "$stack" switch; exit 1; fi
+    POLICY_CONFIG="$(policy_config "$stack")"
     previous="${3:-}"
     if [ "$BLUE" = "$GREEN" ]; then
       say "$IDLE runs the image that serves already ($BLUE): nothing to switch"

@@ -15,6 +15,8 @@ describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pul
   const A = "ghcr.io/monkeytown/monkeytown-api@sha256:" + "a".repeat(64);
   const P = "ghcr.io/monkeytown/monkeytown-api@sha256:" + "b".repeat(64);
   const R = "ghcr.io/monkeytown/monkeytown-api@sha256:" + "c".repeat(64);
+  /** The policy pack and production's policy config, from the repository whatever the cwd. */
+  const POLICY = `--policy-pack ${ROOT}/policy --policy-pack-config ${ROOT}/policy/config/production.json`;
 
   /** Stack outputs of a blue-green stack (production's shape). */
   const outputs = (active: string, blue: string, green: string, extra: object = {}) =>
@@ -27,13 +29,14 @@ describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pul
     });
 
   /**
-   * A pulumi that answers `stack output` from $FAKE_OUTPUTS and logs every call, and a kubectl that
-   * answers `get deployment` from $FAKE_LIVE_<COLOR> and serves /health and /ready with
-   * $FAKE_SMOKE_STATUS on `port-forward`.
+   * A pulumi that answers `stack output` from $FAKE_OUTPUTS and logs every call (and, in cwd.log, the
+   * directory it ran in), and a kubectl that answers `get deployment` from $FAKE_LIVE_<COLOR> and
+   * serves /health and /ready with $FAKE_SMOKE_STATUS on `port-forward`.
    */
-  function fakeTools(): { log: string; env: NodeJS.ProcessEnv } {
+  function fakeTools(): { log: string; cwdLog: string; env: NodeJS.ProcessEnv } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-bg-"));
     const log = path.join(dir, "calls.log");
+    const cwdLog = path.join(dir, "cwd.log");
     fs.writeFileSync(
       path.join(dir, "server.js"),
       [
@@ -49,6 +52,7 @@ describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pul
       [
         "#!/bin/sh",
         `echo "$*" >> "${log}"`,
+        `pwd -P >> "${cwdLog}"`,
         'case "$1 $2 $3" in',
         '  "stack output --json") echo "${FAKE_OUTPUTS:-{\\}}" ;;',
         '  "stack output images") node -e \'const o = JSON.parse(process.env.FAKE_OUTPUTS || "{}"); if (!o.images) process.exit(1); console.log(JSON.stringify(o.images))\' ;;',
@@ -73,7 +77,7 @@ describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pul
       ].join("\n"),
       { mode: 0o755 },
     );
-    return { log, env: { PATH: `${dir}:${process.env.PATH}` } };
+    return { log, cwdLog, env: { PATH: `${dir}:${process.env.PATH}` } };
   }
   const calls = (log: string) =>
     fs
@@ -90,11 +94,62 @@ describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pul
     return port;
   }
 
-  it("passes the policy pack and the stack's policy config to every update", () => {
-    const text = fs.readFileSync(path.join(ROOT, "scripts/blue-green.sh"), "utf8");
-    expect(text).toMatch(
-      /--policy-pack policy --policy-pack-config "policy\/config\/\$\{?stack\}?\.json"/,
+  /** The directories the fake pulumi ran in, one per call. */
+  const dirs = (cwdLog: string) => fs.readFileSync(cwdLog, "utf8").trim().split("\n");
+
+  /**
+   * A Pulumi project outside the repository, as cluster/workspace.ts writes one (its Pulumi.yaml
+   * points back at the program), with a policy config of its own.
+   */
+  function otherProject(): { dir: string; policyConfig: string } {
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "other-project-")));
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.yaml"),
+      `name: monkeytown\nruntime: nodejs\nmain: ${ROOT}\n`,
     );
+    const policyConfig = path.join(dir, "policy-config.json");
+    fs.writeFileSync(policyConfig, "{}\n");
+    return { dir, policyConfig };
+  }
+
+  it("MONKEYTOWN_PROJECT_DIR: pulumi runs in that project, with the repository's policy pack and MONKEYTOWN_POLICY_CONFIG", async () => {
+    const fake = fakeTools();
+    const project = otherProject();
+    const r = await runScript("scripts/blue-green.sh", ["switch", "production", P], {
+      ...fake.env,
+      MONKEYTOWN_PROJECT_DIR: project.dir,
+      MONKEYTOWN_POLICY_CONFIG: project.policyConfig,
+      FAKE_OUTPUTS: outputs("blue", A, R),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(calls(fake.log).at(-1)).toBe(
+      `up --stack production --yes --non-interactive --policy-pack ${ROOT}/policy --policy-pack-config ${project.policyConfig} --message switch api traffic to green (${R})`,
+    );
+    const all = fs.readFileSync(fake.log, "utf8").trim().split("\n");
+    expect(dirs(fake.cwdLog)).toEqual(all.map(() => project.dir));
+  });
+
+  it("refuses a project directory without Pulumi.yaml and a missing policy config before changing anything", async () => {
+    const fake = fakeTools();
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "no-project-"));
+    const r = await runScript("scripts/blue-green.sh", ["switch", "production", P], {
+      ...fake.env,
+      MONKEYTOWN_PROJECT_DIR: empty,
+      FAKE_OUTPUTS: outputs("blue", A, R),
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`MONKEYTOWN_PROJECT_DIR '${empty}' holds no Pulumi.yaml`);
+    expect(fs.existsSync(fake.log)).toBe(false);
+
+    const missing = path.join(otherProject().dir, "missing.json");
+    const noConfig = await runScript("scripts/blue-green.sh", ["switch", "production", P], {
+      ...fake.env,
+      MONKEYTOWN_POLICY_CONFIG: missing,
+      FAKE_OUTPUTS: outputs("blue", A, R),
+    });
+    expect(noConfig.code).toBe(2);
+    expect(noConfig.stderr).toContain(`MONKEYTOWN_POLICY_CONFIG '${missing}' is not a file`);
+    expect(calls(fake.log)).toEqual([]);
   });
 
   it("state: what runs, from the stack outputs; nothing for a rolling or new stack", async () => {
@@ -180,8 +235,10 @@ describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pul
       `config set --stack production --path monkeytown:api.blueImage ${A}`,
       `config set --stack production --path monkeytown:api.greenImage ${R}`,
       "config set --stack production --path monkeytown:api.activeColor green",
-      `up --stack production --yes --non-interactive --policy-pack policy --policy-pack-config policy/config/production.json --message switch api traffic to green (${R})`,
+      `up --stack production --yes --non-interactive ${POLICY} --message switch api traffic to green (${R})`,
     ]);
+    // Without MONKEYTOWN_PROJECT_DIR, the repository's own project and stack files.
+    expect(new Set(dirs(fake.cwdLog))).toEqual(new Set([fs.realpathSync(ROOT)]));
   });
 
   it("switch: a re-deploy of what serves switches nothing and gives the idle colour its release back", async () => {
@@ -198,7 +255,7 @@ describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pul
     );
     expect(made.slice(-2)).toEqual([
       `config set --stack production --path monkeytown:api.greenImage ${P}`,
-      `up --stack production --yes --non-interactive --policy-pack policy --policy-pack-config policy/config/production.json --message keep ${P} on green as the rollback target`,
+      `up --stack production --yes --non-interactive ${POLICY} --message keep ${P} on green as the rollback target`,
     ]);
   });
 
@@ -227,6 +284,27 @@ describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pul
     expect(bad.stderr).toMatch(/FAIL http:\/\/127\.0\.0\.1:\d+\/health -> 503/);
   });
 
+  it("smoke in another project: the outputs come from there, the check is the port-forward's whatever HEALTH_URLS says", async () => {
+    const port = await freePort();
+    const fake = fakeTools();
+    const project = otherProject();
+    const r = await runScript("scripts/blue-green.sh", ["smoke", "production"], {
+      ...fake.env,
+      ...FAST,
+      MONKEYTOWN_PROJECT_DIR: project.dir,
+      HEALTH_URLS: "http://127.0.0.1:9",
+      SMOKE_PORT: String(port),
+      FAKE_OUTPUTS: outputs("blue", A, R),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`ok   http://127.0.0.1:${port}/ready -> 200`);
+    expect(r.stdout).not.toContain("127.0.0.1:9/");
+    expect(fs.readFileSync(fake.log, "utf8")).toContain(
+      `kubectl -n monkeytown port-forward svc/api-preview ${port}:80`,
+    );
+    expect(new Set(dirs(fake.cwdLog))).toEqual(new Set([project.dir]));
+  });
+
   it("rollback.sh deployed: the images and, for blue-green, the colours", async () => {
     const fake = fakeTools();
     const r = await runScript("scripts/rollback.sh", ["deployed", "production"], {
@@ -251,9 +329,43 @@ describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pul
       expect(r.code, r.stderr).toBe(0);
       expect(calls(fake.log).slice(-2)).toEqual([
         "config set --stack production --path monkeytown:api.activeColor blue",
-        `up --stack production --yes --non-interactive --policy-pack policy --policy-pack-config policy/config/production.json --message switch api traffic to blue (${A})`,
+        `up --stack production --yes --non-interactive ${POLICY} --message switch api traffic to blue (${A})`,
       ]);
       expect(r.stdout).toContain(`ok   ${server.url}/api/v1/health -> 200`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("rollback.sh switch-back in another project: every pulumi call there, its policy config, HEALTH_URLS checked", async () => {
+    const fake = fakeTools();
+    const project = otherProject();
+    const server = await healthServer({ health: 200, ready: 200 });
+    try {
+      // No FAKE_URL: the stack's webUrl and apiUrl outputs are empty, as unreachable as the local
+      // cluster's public hostnames; HEALTH_URLS names what answers.
+      const r = await runScript("scripts/rollback.sh", ["switch-back", "production"], {
+        ...fake.env,
+        ...FAST,
+        MONKEYTOWN_PROJECT_DIR: project.dir,
+        MONKEYTOWN_POLICY_CONFIG: project.policyConfig,
+        HEALTH_URLS: `${server.url} ${server.url}/api/v1`,
+        FAKE_OUTPUTS: outputs("green", A, R),
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(calls(fake.log).at(-1)).toBe(
+        `up --stack production --yes --non-interactive --policy-pack ${ROOT}/policy --policy-pack-config ${project.policyConfig} --message switch api traffic to blue (${A})`,
+      );
+      expect(r.stdout).toContain(`ok   ${server.url}/api/v1/ready -> 200`);
+      const log = fs.readFileSync(fake.log, "utf8");
+      expect(log).toContain("stack output recovery --json --stack production");
+      expect(log).not.toContain("stack output webUrl");
+      expect(dirs(fake.cwdLog)).toEqual(
+        log
+          .trim()
+          .split("\n")
+          .map(() => project.dir),
+      );
     } finally {
       await server.close();
     }
@@ -274,7 +386,7 @@ describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pul
         "config set --stack production --path monkeytown:api.activeColor blue",
         `config set --stack production --path monkeytown:api.blueImage ${A}`,
         `config set --stack production --path monkeytown:api.greenImage ${P}`,
-        `up --stack production --yes --non-interactive --policy-pack policy --policy-pack-config policy/config/production.json --message rollback to webImage=web:1, api blue (blue=${A} green=${P})`,
+        `up --stack production --yes --non-interactive ${POLICY} --message rollback to webImage=web:1, api blue (blue=${A} green=${P})`,
       ]);
     } finally {
       await server.close();
@@ -299,7 +411,7 @@ describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pul
       expect(made.some((c) => c.includes("monkeytown:apiImage"))).toBe(false);
       expect(made.slice(-2)).toEqual([
         "config set --stack production --path monkeytown:api.activeColor green",
-        `up --stack production --yes --non-interactive --policy-pack policy --policy-pack-config policy/config/production.json --message rollback to webImage=web:1, api traffic to green (${P})`,
+        `up --stack production --yes --non-interactive ${POLICY} --message rollback to webImage=web:1, api traffic to green (${P})`,
       ]);
 
       // An image on neither colour is staged on the idle one and smoke-tested before the switch.

@@ -6,6 +6,12 @@
 #   scripts/health-check.sh <stack>           read webUrl and apiUrl with `pulumi stack output`
 #   scripts/health-check.sh --url URL ...     check the given base URLs instead (no Pulumi needed)
 #
+# Where the stack's public addresses do not answer (the local cluster: its webUrl and apiUrl name
+# hostnames that do not resolve here), HEALTH_URLS (space-separated base URLs, such as the Services'
+# ClusterIP addresses) replaces the webUrl and apiUrl outputs of `<stack>`, whose recovery output still
+# sets the budget; `--url` ignores it. MONKEYTOWN_PROJECT_DIR (default: the repository root) is the
+# directory of the stack's Pulumi project, where `pulumi stack output` runs (as in scripts/rollback.sh).
+#
 # The budget is part of the stack's recovery plan (architecture seed §9.1: a failed deployment is
 # rolled back within 1 minute): the stack output `recovery.healthCheck` gives the seconds the whole
 # check may take, the seconds between attempts and per request, derived from monkeytown:recovery
@@ -14,10 +20,10 @@
 # of the budget), HEALTH_ATTEMPTS (at most this many rounds; default: as many as the budget allows).
 # Exit 0 when every endpoint answered 200, 1 when one did not in time, 2 on a usage error.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
 usage() {
-  sed -n '6,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '6,7p' "$ROOT/scripts/health-check.sh" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -41,17 +47,32 @@ if [ "${1:-}" = "--url" ]; then
   done
 elif [ $# -eq 1 ] && [ -n "$1" ]; then
   stack="$1"
-  if ! command -v pulumi >/dev/null 2>&1 && [ -x scripts/pulumi-toolchain.sh ]; then
-    eval "$(scripts/pulumi-toolchain.sh)"
+  project="${MONKEYTOWN_PROJECT_DIR:-$ROOT}"
+  if [ ! -f "$project/Pulumi.yaml" ] && [ ! -f "$project/Pulumi.yml" ]; then
+    echo "health-check: MONKEYTOWN_PROJECT_DIR '$project' holds no Pulumi.yaml: set it to the directory of the stack's Pulumi project, or unset it for the repository's own" >&2
+    exit 2
   fi
-  for output in webUrl apiUrl; do
-    url="$(pulumi stack output "$output" --stack "$stack" 2>/dev/null || true)"
-    if [ -z "$url" ]; then
-      echo "health-check: stack '$stack' has no '$output' output: is it deployed, and is PULUMI_BACKEND_URL pointing at its backend?" >&2
-      exit 1
+  cd "$project"
+  if ! command -v pulumi >/dev/null 2>&1 && [ -x "$ROOT/scripts/pulumi-toolchain.sh" ]; then
+    eval "$("$ROOT/scripts/pulumi-toolchain.sh")"
+  fi
+  if [ -n "${HEALTH_URLS:-}" ]; then
+    read -r -d '' -a bases <<<"$HEALTH_URLS" || true
+    if [ ${#bases[@]} -eq 0 ]; then
+      echo "health-check: HEALTH_URLS holds no URL: give it space-separated base URLs, or unset it for the stack's webUrl and apiUrl" >&2
+      exit 2
     fi
-    bases+=("$url")
-  done
+    echo "health-check: HEALTH_URLS instead of the webUrl and apiUrl outputs of $stack"
+  else
+    for output in webUrl apiUrl; do
+      url="$(pulumi stack output "$output" --stack "$stack" 2>/dev/null || true)"
+      if [ -z "$url" ]; then
+        echo "health-check: stack '$stack' has no '$output' output: is it deployed, and is PULUMI_BACKEND_URL pointing at its backend?" >&2
+        exit 1
+      fi
+      bases+=("$url")
+    done
+  fi
   plan="$(pulumi stack output recovery --json --stack "$stack" 2>/dev/null || true)"
 else
   usage

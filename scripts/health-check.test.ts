@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RecoveryPlan } from "../config/recovery";
-import { FAST, healthServer, runScript } from "../test/delivery";
+import { FAST, ROOT, healthServer, runScript } from "../test/delivery";
 
 describe("scripts/health-check.sh", () => {
   it("passes when /health and /ready answer 200", async () => {
@@ -44,6 +44,100 @@ describe("scripts/health-check.sh", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("-> no answer after 2 attempts");
     expect((await runScript("scripts/health-check.sh", [])).code).toBe(2);
+  });
+});
+
+describe("scripts/health-check.sh with HEALTH_URLS (the local cluster's Service addresses)", () => {
+  /**
+   * A Pulumi project directory and a fake pulumi whose webUrl and apiUrl outputs name an address
+   * nothing answers on (as the local cluster's public hostnames), with a recovery output; it logs its
+   * calls and the directory it ran in.
+   */
+  function fakeStack(): { project: string; log: string; env: NodeJS.ProcessEnv } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
+    const project = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "other-project-")));
+    fs.writeFileSync(path.join(project, "Pulumi.yaml"), `name: monkeytown\nmain: ${ROOT}\n`);
+    const log = path.join(dir, "calls.log");
+    const recovery = {
+      healthCheck: {
+        healthCheckBudgetSeconds: 7,
+        healthCheckIntervalSeconds: 1,
+        healthCheckTimeoutSeconds: 2,
+      },
+    };
+    fs.writeFileSync(path.join(dir, "recovery.json"), JSON.stringify(recovery));
+    fs.writeFileSync(
+      path.join(dir, "pulumi"),
+      [
+        "#!/bin/sh",
+        `echo "$(pwd -P): $*" >> "${log}"`,
+        'case "$1 $2 $3" in',
+        '  "stack output webUrl") echo "http://127.0.0.1:9" ;;',
+        '  "stack output apiUrl") echo "http://127.0.0.1:9/api/v1" ;;',
+        `  "stack output recovery") cat "${dir}/recovery.json" ;;`,
+        "  *) exit 1 ;;",
+        "esac",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    return { project, log, env: { PATH: `${dir}:${process.env.PATH}` } };
+  }
+
+  it("checks HEALTH_URLS instead of the stack's webUrl and apiUrl, on the stack's budget, in MONKEYTOWN_PROJECT_DIR", async () => {
+    const fake = fakeStack();
+    const server = await healthServer({ health: 200, ready: 200 });
+    try {
+      const r = await runScript("scripts/health-check.sh", ["staging"], {
+        ...fake.env,
+        MONKEYTOWN_PROJECT_DIR: fake.project,
+        HEALTH_URLS: ` ${server.url}  ${server.url}/api/v1 `,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(
+        "health-check: budget 7s, every 1s, 2s per request (the stack's recovery plan)",
+      );
+      for (const url of [server.url, `${server.url}/api/v1`]) {
+        expect(r.stdout).toContain(`ok   ${url}/health -> 200`);
+        expect(r.stdout).toContain(`ok   ${url}/ready -> 200`);
+      }
+      expect(r.stdout).toContain("all 4 endpoints answered 200");
+      expect(fs.readFileSync(fake.log, "utf8")).toBe(
+        `${fake.project}: stack output recovery --json --stack staging\n`,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("--url wins over HEALTH_URLS; HEALTH_URLS without a URL and a project without Pulumi.yaml are refused", async () => {
+    const server = await healthServer({ health: 200, ready: 200 });
+    try {
+      const r = await runScript("scripts/health-check.sh", ["--url", server.url], {
+        ...FAST,
+        HEALTH_URLS: "http://127.0.0.1:9",
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).not.toContain("127.0.0.1:9/");
+    } finally {
+      await server.close();
+    }
+    const fake = fakeStack();
+    const blank = await runScript("scripts/health-check.sh", ["staging"], {
+      ...fake.env,
+      MONKEYTOWN_PROJECT_DIR: fake.project,
+      HEALTH_URLS: "   ",
+    });
+    expect(blank.code).toBe(2);
+    expect(blank.stderr).toContain("HEALTH_URLS holds no URL");
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "no-project-"));
+    const noProject = await runScript("scripts/health-check.sh", ["staging"], {
+      ...fake.env,
+      MONKEYTOWN_PROJECT_DIR: empty,
+    });
+    expect(noProject.code).toBe(2);
+    expect(noProject.stderr).toContain(`MONKEYTOWN_PROJECT_DIR '${empty}' holds no Pulumi.yaml`);
+    expect(fs.existsSync(fake.log)).toBe(false);
   });
 });
 

@@ -25,28 +25,73 @@
 #
 # `deployed` and `previous` print `webImage=<ref>` and `apiImage=<ref>` lines (nothing when the history
 # holds no such update), a format that can be appended to $GITHUB_OUTPUT as it is.
-# `to`, `switch-back` and `colors` change Pulumi.<stack>.yaml in the work tree: commit that change, or
-# revert the commit that brought the bad images, so that git says what runs (blue-green's colour keys
-# are the exception: the stack outputs record them, and every deploy pins them from there).
+# `to`, `switch-back` and `colors` change the project's Pulumi.<stack>.yaml (the work tree's unless
+# MONKEYTOWN_PROJECT_DIR says otherwise): commit that change, or revert the commit that brought the bad
+# images, so that git says what runs (blue-green's colour keys are the exception: the stack outputs
+# record them, and every deploy pins them from there).
+#
+# Environment (the defaults are the repository's own stacks; scripts/blue-green.sh and
+# scripts/health-check.sh, which this script runs, read the same):
+#   MONKEYTOWN_PROJECT_DIR    the directory of the stack's Pulumi project, holding its Pulumi.yaml and
+#                             Pulumi.<stack>.yaml: pulumi runs there and that stack file is the one the
+#                             commands change (default: the repository root). For a stack kept outside
+#                             the repository, such as the local cluster's workspace (cluster/workspace.ts);
+#                             the policy pack and the sibling scripts still come from this repository.
+#   MONKEYTOWN_POLICY_CONFIG  the policy pack config file every `pulumi up` here passes (default: the
+#                             repository's policy/config/<stack>.json)
+#   HEALTH_URLS, HEALTH_*     the health check's addresses and budget (scripts/health-check.sh)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+
+say() { echo "rollback: $*" >&2; }
+
+# The repository (sibling scripts, policy pack, policy configs) and the Pulumi project the commands
+# run in, both absolute: the scripts this one calls inherit them.
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PROJECT_DIR="${MONKEYTOWN_PROJECT_DIR:-$ROOT}"
+if [ ! -f "$PROJECT_DIR/Pulumi.yaml" ] && [ ! -f "$PROJECT_DIR/Pulumi.yml" ]; then
+  say "MONKEYTOWN_PROJECT_DIR '$PROJECT_DIR' holds no Pulumi.yaml: set it to the directory of the stack's Pulumi project, or unset it for the repository's own"
+  exit 2
+fi
+MONKEYTOWN_PROJECT_DIR="$(cd "$PROJECT_DIR" && pwd)"
+export MONKEYTOWN_PROJECT_DIR
+if [ -n "${MONKEYTOWN_POLICY_CONFIG:-}" ] && [ -d "$(dirname "$MONKEYTOWN_POLICY_CONFIG")" ]; then
+  MONKEYTOWN_POLICY_CONFIG="$(cd "$(dirname "$MONKEYTOWN_POLICY_CONFIG")" && pwd)/$(basename "$MONKEYTOWN_POLICY_CONFIG")"
+  export MONKEYTOWN_POLICY_CONFIG
+fi
+cd "$MONKEYTOWN_PROJECT_DIR"
 
 usage() {
-  sed -n '9,23p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '9,23p' "$ROOT/scripts/rollback.sh" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
+# The policy config file of the stack's updates; checked before anything changes.
+policy_config() {
+  local stack="$1"
+  local file="${MONKEYTOWN_POLICY_CONFIG:-$ROOT/policy/config/${stack}.json}"
+  if [ ! -f "$file" ]; then
+    if [ -n "${MONKEYTOWN_POLICY_CONFIG:-}" ]; then
+      say "MONKEYTOWN_POLICY_CONFIG '$file' is not a file: set it to the policy config of $stack, or unset it for policy/config/${stack}.json"
+    else
+      say "$stack has no policy config policy/config/${stack}.json: add it, or set MONKEYTOWN_POLICY_CONFIG to the file"
+    fi
+    exit 2
+  fi
+  echo "$file"
+}
+
+POLICY_CONFIG=""
 up() {
   local stack="$1" message="$2"
   pulumi up --stack "$stack" --yes --non-interactive \
-    --policy-pack policy --policy-pack-config "policy/config/${stack}.json" \
+    --policy-pack "$ROOT/policy" --policy-pack-config "$POLICY_CONFIG" \
     --message "$message"
 }
 
 # Blue-green colour state of a stack (scripts/blue-green.sh state) as shell variables bg_<key>.
 read_colors() {
   local lines
-  lines="$(scripts/blue-green.sh state "$1")"
+  lines="$("$ROOT/scripts/blue-green.sh" state "$1")"
   bg_activeColor="$(sed -n 's/^activeColor=//p' <<<"$lines")"
   bg_idleColor="$(sed -n 's/^idleColor=//p' <<<"$lines")"
   bg_activeImage="$(sed -n 's/^activeImage=//p' <<<"$lines")"
@@ -54,11 +99,11 @@ read_colors() {
 }
 
 ensure_pulumi() {
-  if ! command -v pulumi >/dev/null 2>&1 && [ -x scripts/pulumi-toolchain.sh ]; then
-    eval "$(scripts/pulumi-toolchain.sh)"
+  if ! command -v pulumi >/dev/null 2>&1 && [ -x "$ROOT/scripts/pulumi-toolchain.sh" ]; then
+    eval "$("$ROOT/scripts/pulumi-toolchain.sh")"
   fi
   command -v pulumi >/dev/null 2>&1 || {
-    echo "rollback: pulumi is not on PATH: run 'npm run toolchain' first" >&2
+    say "pulumi is not on PATH: run 'npm run toolchain' first"
     exit 1
   }
 }
@@ -110,12 +155,13 @@ case "$cmd" in
     IMAGES_OUTPUT="$(pulumi stack output images --json --stack "$2" 2>/dev/null || true)"
     export IMAGES_OUTPUT
     pulumi stack history --stack "$2" --json --page-size 100 | choose_images "$cmd"
-    if [ "$cmd" = deployed ]; then scripts/blue-green.sh state "$2"; fi
+    if [ "$cmd" = deployed ]; then "$ROOT/scripts/blue-green.sh" state "$2"; fi
     ;;
   to)
     [ $# -eq 4 ] || usage
     stack="$2" web="$3" api="$4"
     ensure_pulumi
+    POLICY_CONFIG="$(policy_config "$stack")"
     echo "rollback: $stack -> webImage=$web apiImage=$api"
     read_colors "$stack"
     pulumi config set --stack "$stack" monkeytown:webImage "$web"
@@ -123,7 +169,7 @@ case "$cmd" in
       pulumi config set --stack "$stack" monkeytown:apiImage "$api"
       up "$stack" "rollback to webImage=$web apiImage=$api"
     else
-      scripts/blue-green.sh pin "$stack"
+      "$ROOT/scripts/blue-green.sh" pin "$stack"
       if [ "$api" = "$bg_activeImage" ]; then
         echo "rollback: $bg_activeColor serves $api already"
         up "$stack" "rollback to webImage=$web ($bg_activeColor serves $api)"
@@ -135,30 +181,31 @@ case "$cmd" in
         echo "rollback: $api runs on neither colour: staging it on $bg_idleColor, smoke test, switch"
         pulumi config set --stack "$stack" --path "monkeytown:api.${bg_idleColor}Image" "$api"
         up "$stack" "rollback to webImage=$web, $api on $bg_idleColor"
-        scripts/blue-green.sh smoke "$stack"
-        scripts/blue-green.sh switch "$stack"
+        "$ROOT/scripts/blue-green.sh" smoke "$stack"
+        "$ROOT/scripts/blue-green.sh" switch "$stack"
       fi
     fi
-    scripts/health-check.sh "$stack"
+    "$ROOT/scripts/health-check.sh" "$stack"
     ;;
   switch-back)
     [ $# -eq 2 ] || usage
     ensure_pulumi
-    scripts/blue-green.sh switch "$2"
-    scripts/health-check.sh "$2"
+    "$ROOT/scripts/blue-green.sh" switch "$2"
+    "$ROOT/scripts/health-check.sh" "$2"
     ;;
   colors)
     [ $# -eq 6 ] || usage
     stack="$2" web="$3" active="$4" blue="$5" green="$6"
     case "$active" in blue | green) ;; *) usage ;; esac
     ensure_pulumi
+    POLICY_CONFIG="$(policy_config "$stack")"
     echo "rollback: $stack -> webImage=$web, $active serves, blue=$blue green=$green"
     pulumi config set --stack "$stack" monkeytown:webImage "$web"
     pulumi config set --stack "$stack" --path monkeytown:api.activeColor "$active"
     pulumi config set --stack "$stack" --path monkeytown:api.blueImage "$blue"
     pulumi config set --stack "$stack" --path monkeytown:api.greenImage "$green"
     up "$stack" "rollback to webImage=$web, api $active (blue=$blue green=$green)"
-    scripts/health-check.sh "$stack"
+    "$ROOT/scripts/health-check.sh" "$stack"
     ;;
   *) usage ;;
 esac

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { FAST, healthServer, runScript } from "../test/delivery";
+import { FAST, ROOT, healthServer, runScript } from "../test/delivery";
 
 describe("scripts/rollback.sh (against a fake pulumi)", () => {
   const history = [
@@ -41,19 +41,23 @@ describe("scripts/rollback.sh (against a fake pulumi)", () => {
     },
   ];
 
+  /** A fake pulumi that logs every call, and in cwd.log the directory it ran in. */
   function fakePulumi(entries: readonly object[] = history): {
     bin: string;
     log: string;
+    cwdLog: string;
     env: NodeJS.ProcessEnv;
   } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
     const log = path.join(dir, "calls.log");
+    const cwdLog = path.join(dir, "cwd.log");
     fs.writeFileSync(path.join(dir, "history.json"), JSON.stringify(entries));
     fs.writeFileSync(
       path.join(dir, "pulumi"),
       [
         "#!/bin/sh",
         `echo "$*" >> "${log}"`,
+        `pwd -P >> "${cwdLog}"`,
         'case "$1 $2 $3" in',
         `  "stack history "*) cat "${dir}/history.json" ;;`,
         '  "stack output images") [ -n "$FAKE_IMAGES" ] && echo "$FAKE_IMAGES" || exit 1 ;;',
@@ -64,7 +68,7 @@ describe("scripts/rollback.sh (against a fake pulumi)", () => {
       ].join("\n"),
       { mode: 0o755 },
     );
-    return { bin: dir, log, env: { PATH: `${dir}:${process.env.PATH}` } };
+    return { bin: dir, log, cwdLog, env: { PATH: `${dir}:${process.env.PATH}` } };
   }
 
   it("reads what runs now from the images output, else from the last successful update", async () => {
@@ -131,12 +135,70 @@ describe("scripts/rollback.sh (against a fake pulumi)", () => {
       expect(calls.slice(0, 3)).toEqual([
         "config set --stack staging monkeytown:webImage web:1",
         "config set --stack staging monkeytown:apiImage api:1",
-        "up --stack staging --yes --non-interactive --policy-pack policy --policy-pack-config policy/config/staging.json --message rollback to webImage=web:1 apiImage=api:1",
+        `up --stack staging --yes --non-interactive --policy-pack ${ROOT}/policy --policy-pack-config ${ROOT}/policy/config/staging.json --message rollback to webImage=web:1 apiImage=api:1`,
       ]);
       expect(r.stdout).toContain(`ok   ${server.url}/api/v1/ready -> 200`);
+      // Without MONKEYTOWN_PROJECT_DIR, the repository's own project and stack files.
+      expect(new Set(fs.readFileSync(fake.cwdLog, "utf8").trim().split("\n"))).toEqual(
+        new Set([fs.realpathSync(ROOT)]),
+      );
     } finally {
       await server.close();
     }
+  });
+
+  it("rolls back a stack of another project (MONKEYTOWN_PROJECT_DIR): pulumi runs there, with MONKEYTOWN_POLICY_CONFIG and HEALTH_URLS", async () => {
+    const fake = fakePulumi();
+    // Nested, so that its path relative to the repository does not also lead there from elsewhere.
+    const project = path.join(
+      fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "other-project-"))),
+      "cluster",
+      "workspace",
+    );
+    fs.mkdirSync(project, { recursive: true });
+    fs.writeFileSync(
+      path.join(project, "Pulumi.yaml"),
+      `name: monkeytown\nruntime: nodejs\nmain: ${ROOT}\n`,
+    );
+    const policyConfig = path.join(project, "policy-config.json");
+    fs.writeFileSync(policyConfig, "{}\n");
+    const server = await healthServer({ health: 200, ready: 200 });
+    try {
+      // Both given relative to the caller's directory (the repository root here), as a user would.
+      const r = await runScript("scripts/rollback.sh", ["to", "staging", "web:1", "api:1"], {
+        ...fake.env,
+        ...FAST,
+        MONKEYTOWN_PROJECT_DIR: path.relative(ROOT, project),
+        MONKEYTOWN_POLICY_CONFIG: path.relative(ROOT, policyConfig),
+        HEALTH_URLS: `${server.url}/api/v1`,
+        FAKE_URL: "http://127.0.0.1:9",
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const calls = fs.readFileSync(fake.log, "utf8").trim().split("\n");
+      expect(calls).toContain(
+        `up --stack staging --yes --non-interactive --policy-pack ${ROOT}/policy --policy-pack-config ${policyConfig} --message rollback to webImage=web:1 apiImage=api:1`,
+      );
+      expect(fs.readFileSync(fake.cwdLog, "utf8").trim().split("\n")).toEqual(
+        calls.map(() => project),
+      );
+      expect(r.stdout).toContain(`ok   ${server.url}/api/v1/ready -> 200`);
+      expect(r.stdout).not.toContain("127.0.0.1:9");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("sets nothing when the policy config of the update is missing", async () => {
+    const fake = fakePulumi();
+    const r = await runScript("scripts/rollback.sh", ["to", "no-such-stack", "web:1", "api:1"], {
+      ...fake.env,
+      ...FAST,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "no-such-stack has no policy config policy/config/no-such-stack.json: add it, or set MONKEYTOWN_POLICY_CONFIG",
+    );
+    expect(fs.existsSync(fake.log)).toBe(false);
   });
 
   it("fails the rollback when the stack is still unhealthy afterwards", async () => {

@@ -38,10 +38,20 @@ describe("the policy pack and its per-stack config", () => {
   });
 
   it("the scripts that run the engine outside pulumi/actions pass the same pack and config", () => {
-    for (const script of ["scripts/rollback.sh", "scripts/preview-all.sh"]) {
+    const preview = fs.readFileSync(path.join(ROOT, "scripts/preview-all.sh"), "utf8");
+    expect(preview).toMatch(
+      /--policy-pack policy --policy-pack-config "policy\/config\/\$\{?stack\}?\.json"/,
+    );
+    // The deploy flow's scripts also run in other project directories (MONKEYTOWN_PROJECT_DIR): the
+    // pack is the repository's, the config the stack's unless MONKEYTOWN_POLICY_CONFIG names another
+    // (what the fake pulumi receives: scripts/rollback.test.ts, scripts/blue-green.test.ts).
+    for (const script of ["scripts/rollback.sh", "scripts/blue-green.sh"]) {
       const text = fs.readFileSync(path.join(ROOT, script), "utf8");
-      expect(text, script).toMatch(
-        /--policy-pack policy --policy-pack-config "policy\/config\/\$\{?stack\}?\.json"/,
+      expect(text, script).toContain(
+        '--policy-pack "$ROOT/policy" --policy-pack-config "$POLICY_CONFIG"',
+      );
+      expect(text, script).toContain(
+        '"${MONKEYTOWN_POLICY_CONFIG:-$ROOT/policy/config/${stack}.json}"',
       );
     }
   });

@@ -18,6 +18,7 @@ beforeAll(async () => {
       return res.end();
     }
     hanging.push(res);
+    return undefined;
   });
   server.on("connection", () => connections++);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

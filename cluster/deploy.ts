@@ -24,13 +24,13 @@ import {
   REPO_ROOT,
   clusterKey,
   pinnedColours,
-  parseImageBuilder,
   prepareWorkspace,
   realNodePolicyConfig,
   type ClusterStack,
   type ImageBuilder,
 } from "./workspace";
 import { clusterBinDir, localKubeconfig } from "./local";
+import { ensureDockerBuildPlugin, ensureImageBuilder } from "./image-builder";
 
 const ACTIONS = ["up", "preview", "refresh", "destroy", "unprotect"] as const;
 type Action = (typeof ACTIONS)[number];
@@ -48,34 +48,6 @@ function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): number {
   const r = spawnSync(cmd, args, { stdio: "inherit", ...opts });
   if (r.error) fail(`${cmd}: ${r.error.message}`);
   return r.status ?? 1;
-}
-
-/**
- * The real node's image builder (cluster/images/builder.sh): started on the node's containerd when
- * it is not running yet (the node's `down` stops it); fails with how to start the node otherwise.
- */
-function imageBuilder(): ImageBuilder {
-  const script = path.join(REPO_ROOT, "cluster", "images", "builder.sh");
-  const env = () =>
-    spawnSync("bash", [script, "env"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  let settings = env();
-  if (settings.status !== 0) {
-    say("--real-node: starting the image builder (local registry and buildkitd on the real node)");
-    if (run("bash", [script, "up"], { stdio: ["ignore", "inherit", "inherit"] }) !== 0) {
-      fail(
-        "--real-node: the image builder did not start (see above); it runs on the real node: " +
-          "`npm run cluster:up -- --real-node`",
-      );
-    }
-    settings = env();
-  }
-  if (settings.status !== 0) fail("--real-node: the image builder does not report its settings");
-  const text = settings.stdout;
-  try {
-    return parseImageBuilder(text);
-  } catch (e) {
-    return fail(`--real-node: ${(e as Error).message} (cluster/images/builder.sh env)`);
-  }
 }
 
 function main(argv: string[]): number {
@@ -118,15 +90,14 @@ function main(argv: string[]): number {
     encoding: "utf8",
   }).stdout;
 
-  const builder = realNode ? imageBuilder() : undefined;
-  if (builder) {
-    // docker-build's provider, where the engine finds it (built offline on first use).
-    const tools = path.join(REPO_ROOT, "cluster", "images", "build-tools.sh");
-    if (
-      run("bash", [tools, "--only", "docker-build"], { stdio: ["ignore", "ignore", "inherit"] }) !==
-      0
-    ) {
-      fail("--real-node: the docker-build provider is not available (see above)");
+  let builder: ImageBuilder | undefined;
+  if (realNode) {
+    try {
+      builder = ensureImageBuilder(say);
+      // docker-build's provider, where the engine finds it (built offline on first use).
+      ensureDockerBuildPlugin();
+    } catch (e) {
+      fail(`--real-node: ${(e as Error).message}`);
     }
   }
 

@@ -15,7 +15,10 @@ import {
   REPO_ROOT,
   pinnedColours,
   prepareWorkspace,
+  realNodePolicyConfig,
+  REAL_NODE,
   type ClusterStack,
+  type ImageBuilder,
 } from "../../cluster/workspace";
 import { toolchain } from "../engine/harness";
 
@@ -25,6 +28,21 @@ const provided = inject("cluster");
 /** Why the cluster tests are skipped, or undefined when a cluster is there. */
 export const skipReason: string | undefined = "skip" in provided ? provided.skip : undefined;
 if (skipReason) console.warn(`[cluster tests] skipped: ${skipReason}`);
+
+/**
+ * Why the real-node tests are skipped (no cluster, or no Ready real node), or undefined when the
+ * cluster has one (`npm run cluster:up -- --real-node`).
+ */
+export function realNodeSkipReason(): string | undefined {
+  if (skipReason) return skipReason;
+  const r = kubectlTry(["get", "node", REAL_NODE.name, "-o", "json"]);
+  if (r.status !== 0) {
+    return `the cluster has no real node (${REAL_NODE.name}): start it with \`npm run cluster:up -- --real-node\` (root and Debian packages, docs/cluster.md)`;
+  }
+  const node = JSON.parse(r.stdout) as KubeObject;
+  const ready = (node.status?.conditions ?? []).find((c: { type: string }) => c.type === "Ready");
+  return ready?.status === "True" ? undefined : `the real node ${REAL_NODE.name} is not Ready`;
+}
 
 /** Per-operation timeout: an `up` of production's shape waits for every rollout. */
 export const CLUSTER_TIMEOUT_MS = 600_000;
@@ -128,10 +146,14 @@ export class ClusterStackFixture {
   stack!: Stack;
   readonly workspaceDir: string;
 
-  constructor(stackName: ClusterStack) {
+  /** With the real node's image builder: our images built, pushed locally, run on the real node. */
+  readonly builder?: ImageBuilder;
+
+  constructor(stackName: ClusterStack, builder?: ImageBuilder) {
     this.stackName = stackName;
+    this.builder = builder;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `monkeytown-cluster-${stackName}-`));
-    this.workspaceDir = prepareWorkspace(stackName, path.join(this.dir, "ws")).dir;
+    this.workspaceDir = prepareWorkspace(stackName, path.join(this.dir, "ws"), builder).dir;
   }
 
   env(): Record<string, string> {
@@ -148,6 +170,8 @@ export class ClusterStackFixture {
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
       PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+      // docker-build finds the node's builder in the Docker config it is registered in.
+      ...(this.builder ? { DOCKER_CONFIG: this.builder.dockerConfig } : {}),
     };
   }
 
@@ -163,7 +187,11 @@ export class ClusterStackFixture {
       secretsProvider: "passphrase",
     });
     this.stack = await Stack.createOrSelect(this.stackName, ws);
-    const { missingSecrets } = prepareWorkspace(this.stackName, path.join(this.dir, "ws"));
+    const { missingSecrets } = prepareWorkspace(
+      this.stackName,
+      path.join(this.dir, "ws"),
+      this.builder,
+    );
     for (const [key, value] of Object.entries({ ...missingSecrets, ...secrets })) {
       await this.stack.setConfig(key, { value, secret: true });
     }
@@ -189,8 +217,18 @@ export class ClusterStackFixture {
   policy(): { policyPacks: string[]; policyPackConfigs: string[] } {
     return {
       policyPacks: [path.join(REPO_ROOT, "policy")],
-      policyPackConfigs: [path.join(REPO_ROOT, "policy", "config", `${this.stackName}.json`)],
+      policyPackConfigs: [this.policyConfig()],
     };
+  }
+
+  /** The stack's policy config file; with the real node's builder, the local registry allowed too. */
+  policyConfig(): string {
+    const own = path.join(REPO_ROOT, "policy", "config", `${this.stackName}.json`);
+    if (!this.builder) return own;
+    const file = path.join(this.dir, `policy-config.${this.stackName}.json`);
+    const config = JSON.parse(fs.readFileSync(own, "utf8")) as Record<string, unknown>;
+    fs.writeFileSync(file, JSON.stringify(realNodePolicyConfig(config, this.builder), null, 2));
+    return file;
   }
 
   /**
@@ -226,5 +264,27 @@ export class ClusterStackFixture {
 
   remove(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Polls f every 0.5 s until it returns a value (errors count as not yet). */
+export async function until<T>(
+  what: string,
+  seconds: number,
+  f: () => T | undefined | Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${what}: not within ${seconds} s${last ? ` (${String(last)})` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
   }
 }

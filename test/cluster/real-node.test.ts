@@ -7,23 +7,21 @@
  * Skipped, with the reason, when the cluster has no Ready real node.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getItems, kubectl, kubectlTry, skipReason, type KubeObject } from "./harness";
+import {
+  getItems,
+  kubectl,
+  kubectlTry,
+  realNodeSkipReason,
+  until,
+  skipReason,
+  type KubeObject,
+} from "./harness";
 
 const NODE = "monkeytown-real";
 const NS = "real-node-check";
 const IMAGE = "monkeytown.local/node-check:1";
 
-function realNodeMissing(): string | undefined {
-  if (skipReason) return skipReason;
-  const r = kubectlTry(["get", "node", NODE, "-o", "json"]);
-  if (r.status !== 0) {
-    return `the cluster has no real node (${NODE}): start it with \`npm run cluster:up -- --real-node\` (root and Debian packages, docs/cluster.md)`;
-  }
-  const node = JSON.parse(r.stdout) as KubeObject;
-  const ready = (node.status?.conditions ?? []).find((c: { type: string }) => c.type === "Ready");
-  return ready?.status === "True" ? undefined : `the real node ${NODE} is not Ready`;
-}
-const reason = realNodeMissing();
+const reason = realNodeSkipReason();
 if (reason && !skipReason) console.warn(`[real-node tests] skipped: ${reason}`);
 
 /** A pod for the real node: tolerates its taint, selects its label, fits `restricted`. */
@@ -69,28 +67,6 @@ function pod(name: string, readinessPath: string): object {
 
 function apply(obj: object): void {
   kubectl(["apply", "-f", "-"], JSON.stringify(obj));
-}
-
-/** Polls f every 0.5 s until it returns a value (errors count as not yet). */
-async function until<T>(
-  what: string,
-  seconds: number,
-  f: () => T | undefined | Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not within ${seconds} s${last ? ` (${String(last)})` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 /** Waits for a pod to be Ready; says why not (its events: a sandbox that fails, a probe) if it is not. */

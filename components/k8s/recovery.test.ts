@@ -26,7 +26,8 @@ describe("probe timings from the container recovery target", () => {
       readiness: {
         periodSeconds: 5,
         timeoutSeconds: 2,
-        failureThreshold: 3,
+        // a hung pod leaves its Service after one failed readiness probe
+        failureThreshold: 1,
         initialDelaySeconds: 2,
       },
     });

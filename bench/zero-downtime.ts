@@ -355,14 +355,16 @@ async function deployFlow(
 /** Every process in the cgroup of host process `pid` (the container's), from /proc and /sys/fs/cgroup. */
 function containerProcesses(pid: number): number[] {
   const cgroups = fs.readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n");
-  // cgroup v2 ("0::/path"), else v1's pids hierarchy ("N:pids:/path").
-  const v2 = cgroups.find((l) => l.startsWith("0::"));
-  const v1 = cgroups.find((l) => l.split(":")[1]?.split(",").includes("pids"));
-  const file = v2
-    ? path.join("/sys/fs/cgroup", v2.slice(3), "cgroup.procs")
-    : v1
-      ? path.join("/sys/fs/cgroup/pids", v1.split(":")[2], "cgroup.procs")
-      : fail(`cannot find the cgroup of process ${pid}`);
+  // The unified hierarchy where it is mounted ("0::/path"), else cgroup v1's pids hierarchy
+  // ("N:pids:/path"; a hybrid host lists a "0::" line too, for a hierarchy not at /sys/fs/cgroup).
+  const unified = fs.existsSync("/sys/fs/cgroup/cgroup.controllers");
+  const line = unified
+    ? cgroups.find((l) => l.startsWith("0::"))
+    : cgroups.find((l) => l.split(":")[1]?.split(",").includes("pids"));
+  if (!line) fail(`cannot find the cgroup of process ${pid}`);
+  const file = unified
+    ? path.join("/sys/fs/cgroup", line.slice(3), "cgroup.procs")
+    : path.join("/sys/fs/cgroup/pids", line.split(":")[2], "cgroup.procs");
   const pids = fs
     .readFileSync(file, "utf8")
     .trim()
@@ -600,15 +602,17 @@ async function main(): Promise<void> {
   } finally {
     say("removing both stacks and the sandbox");
     await cleanup();
-  }
-
-  console.log(
-    `\nZero downtime and recovery on the real node, ${RATE} requests/s, new connection each:\n`,
-  );
-  console.log(table(rows));
-  console.log("");
-  for (const r of rows) {
-    console.log(`${r.scenario}: ${formatLoad(r.report)}${r.note ? `; ${r.note}` : ""}`);
+    // What was measured, also when a later scenario failed.
+    if (rows.length > 0) {
+      console.log(
+        `\nZero downtime and recovery on the real node, ${RATE} requests/s, new connection each:\n`,
+      );
+      console.log(table(rows));
+      console.log("");
+      for (const r of rows) {
+        console.log(`${r.scenario}: ${formatLoad(r.report)}${r.note ? `; ${r.note}` : ""}`);
+      }
+    }
   }
 }
 

@@ -42,18 +42,9 @@ say() { echo "blue-green: $*" >&2; }
 # The repository (sibling scripts, policy pack, policy configs) and the Pulumi project the commands
 # run in, both absolute: the scripts this one calls inherit them.
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PROJECT_DIR="${MONKEYTOWN_PROJECT_DIR:-$ROOT}"
-if [ ! -f "$PROJECT_DIR/Pulumi.yaml" ] && [ ! -f "$PROJECT_DIR/Pulumi.yml" ]; then
-  say "MONKEYTOWN_PROJECT_DIR '$PROJECT_DIR' holds no Pulumi.yaml: set it to the directory of the stack's Pulumi project, or unset it for the repository's own"
-  exit 2
-fi
-MONKEYTOWN_PROJECT_DIR="$(cd "$PROJECT_DIR" && pwd)"
-export MONKEYTOWN_PROJECT_DIR
-if [ -n "${MONKEYTOWN_POLICY_CONFIG:-}" ] && [ -d "$(dirname "$MONKEYTOWN_POLICY_CONFIG")" ]; then
-  MONKEYTOWN_POLICY_CONFIG="$(cd "$(dirname "$MONKEYTOWN_POLICY_CONFIG")" && pwd)/$(basename "$MONKEYTOWN_POLICY_CONFIG")"
-  export MONKEYTOWN_POLICY_CONFIG
-fi
-cd "$MONKEYTOWN_PROJECT_DIR"
+# shellcheck source=scripts/lib/project.sh
+. "$ROOT/scripts/lib/project.sh"
+enter_project
 
 usage() {
   sed -n '9,23p' "$ROOT/scripts/blue-green.sh" | sed 's/^# \{0,1\}//' >&2

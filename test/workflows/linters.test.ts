@@ -31,6 +31,8 @@ describe("linters", () => {
     "scripts/health-check.sh",
     "scripts/rollback.sh",
     "scripts/blue-green.sh",
+    "scripts/lib/project.sh",
+    "scripts/ci/install-real-node.sh",
     ".github/scripts/require-env.sh",
     "scripts/pulumi-toolchain.sh",
     "scripts/up-dev.sh",
@@ -84,7 +86,9 @@ describe("linters", () => {
     const r = await new Promise<RunResult>((resolve) =>
       execFile(
         shellcheck,
-        scripts.map((s) => path.join(ROOT, s)),
+        // -x: follow what the scripts source (scripts/lib/), from the repository root.
+        ["-x", ...scripts],
+        { cwd: ROOT },
         (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
       ),
     );

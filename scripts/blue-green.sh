@@ -120,21 +120,6 @@ pin() {
   say "$stack pinned: $ACTIVE serves ($(image_of "$ACTIVE")), $IDLE idles ($(image_of "$IDLE"))"
 }
 
-# The policy config file of the stack's updates; checked before anything changes.
-policy_config() {
-  local stack="$1"
-  local file="${MONKEYTOWN_POLICY_CONFIG:-$ROOT/policy/config/${stack}.json}"
-  if [ ! -f "$file" ]; then
-    if [ -n "${MONKEYTOWN_POLICY_CONFIG:-}" ]; then
-      say "MONKEYTOWN_POLICY_CONFIG '$file' is not a file: set it to the policy config of $stack, or unset it for policy/config/${stack}.json"
-    else
-      say "$stack has no policy config policy/config/${stack}.json: add it, or set MONKEYTOWN_POLICY_CONFIG to the file"
-    fi
-    exit 2
-  fi
-  echo "$file"
-}
-
 POLICY_CONFIG=""
 up() {
   local stack="$1" message="$2"

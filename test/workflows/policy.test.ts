@@ -50,10 +50,12 @@ describe("the policy pack and its per-stack config", () => {
       expect(text, script).toContain(
         '--policy-pack "$ROOT/policy" --policy-pack-config "$POLICY_CONFIG"',
       );
-      expect(text, script).toContain(
-        '"${MONKEYTOWN_POLICY_CONFIG:-$ROOT/policy/config/${stack}.json}"',
-      );
+      expect(text, script).toContain('POLICY_CONFIG="$(policy_config "$stack")"');
     }
+    // ...from the one function both source.
+    expect(fs.readFileSync(path.join(ROOT, "scripts/lib/project.sh"), "utf8")).toContain(
+      '"${MONKEYTOWN_POLICY_CONFIG:-$ROOT/policy/config/${stack}.json}"',
+    );
   });
 
   it("each deployed stack has its policy config once the pack is in place", () => {

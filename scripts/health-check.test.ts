@@ -47,6 +47,37 @@ describe("scripts/health-check.sh", () => {
   });
 });
 
+/**
+ * A fake `pulumi` on PATH answering `stack output webUrl|apiUrl|recovery` (the health check's three
+ * reads) and failing anything else; with `logCalls`, each call is appended to `log` with its cwd.
+ */
+function fakePulumi(o: {
+  webUrl: string;
+  apiUrl: string;
+  healthCheck: Partial<RecoveryPlan["healthCheck"]>;
+  logCalls?: boolean;
+}): { dir: string; log: string; env: NodeJS.ProcessEnv } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
+  const log = path.join(dir, "calls.log");
+  fs.writeFileSync(path.join(dir, "recovery.json"), JSON.stringify({ healthCheck: o.healthCheck }));
+  fs.writeFileSync(
+    path.join(dir, "pulumi"),
+    [
+      "#!/bin/sh",
+      ...(o.logCalls ? [`echo "$(pwd -P): $*" >> "${log}"`] : []),
+      'case "$1 $2 $3" in',
+      `  "stack output webUrl") echo "${o.webUrl}" ;;`,
+      `  "stack output apiUrl") echo "${o.apiUrl}" ;;`,
+      `  "stack output recovery") cat "${dir}/recovery.json" ;;`,
+      "  *) exit 1 ;;",
+      "esac",
+      "",
+    ].join("\n"),
+    { mode: 0o755 },
+  );
+  return { dir, log, env: { PATH: `${dir}:${process.env.PATH}` } };
+}
+
 describe("scripts/health-check.sh with HEALTH_URLS (the local cluster's Service addresses)", () => {
   /**
    * A Pulumi project directory and a fake pulumi whose webUrl and apiUrl outputs name an address
@@ -54,34 +85,19 @@ describe("scripts/health-check.sh with HEALTH_URLS (the local cluster's Service 
    * calls and the directory it ran in.
    */
   function fakeStack(): { project: string; log: string; env: NodeJS.ProcessEnv } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
     const project = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "other-project-")));
     fs.writeFileSync(path.join(project, "Pulumi.yaml"), `name: monkeytown\nmain: ${ROOT}\n`);
-    const log = path.join(dir, "calls.log");
-    const recovery = {
+    const fake = fakePulumi({
+      webUrl: "http://127.0.0.1:9",
+      apiUrl: "http://127.0.0.1:9/api/v1",
       healthCheck: {
         healthCheckBudgetSeconds: 7,
         healthCheckIntervalSeconds: 1,
         healthCheckTimeoutSeconds: 2,
       },
-    };
-    fs.writeFileSync(path.join(dir, "recovery.json"), JSON.stringify(recovery));
-    fs.writeFileSync(
-      path.join(dir, "pulumi"),
-      [
-        "#!/bin/sh",
-        `echo "$(pwd -P): $*" >> "${log}"`,
-        'case "$1 $2 $3" in',
-        '  "stack output webUrl") echo "http://127.0.0.1:9" ;;',
-        '  "stack output apiUrl") echo "http://127.0.0.1:9/api/v1" ;;',
-        `  "stack output recovery") cat "${dir}/recovery.json" ;;`,
-        "  *) exit 1 ;;",
-        "esac",
-        "",
-      ].join("\n"),
-      { mode: 0o755 },
-    );
-    return { project, log, env: { PATH: `${dir}:${process.env.PATH}` } };
+      logCalls: true,
+    });
+    return { project, log: fake.log, env: fake.env };
   }
 
   it("checks HEALTH_URLS instead of the stack's webUrl and apiUrl, on the stack's budget, in MONKEYTOWN_PROJECT_DIR", async () => {
@@ -181,38 +197,19 @@ describe("scripts/health-check.sh keeps to the stack's budget (seed §9.1: rolle
 
   it("takes the budget from the stack's `recovery` output, which the program derives", async () => {
     const server = await hangingServer();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
     // The output's shape is the program's (typed): a renamed field fails to compile here.
-    const recovery: Pick<RecoveryPlan, "healthCheck"> = {
-      healthCheck: {
-        healthCheckBudgetSeconds: 2,
-        healthCheckIntervalSeconds: 1,
-        healthCheckTimeoutSeconds: 1,
-        updateSeconds: 20,
-        rolloutSeconds: 7,
-        worstCaseSeconds: 29,
-      },
+    const healthCheck: RecoveryPlan["healthCheck"] = {
+      healthCheckBudgetSeconds: 2,
+      healthCheckIntervalSeconds: 1,
+      healthCheckTimeoutSeconds: 1,
+      updateSeconds: 20,
+      rolloutSeconds: 7,
+      worstCaseSeconds: 29,
     };
-    fs.writeFileSync(path.join(dir, "recovery.json"), JSON.stringify(recovery));
-    fs.writeFileSync(
-      path.join(dir, "pulumi"),
-      [
-        "#!/bin/sh",
-        'case "$1 $2 $3" in',
-        `  "stack output webUrl") echo "${server.url}" ;;`,
-        `  "stack output apiUrl") echo "${server.url}/api/v1" ;;`,
-        `  "stack output recovery") cat "${dir}/recovery.json" ;;`,
-        "  *) exit 1 ;;",
-        "esac",
-        "",
-      ].join("\n"),
-      { mode: 0o755 },
-    );
+    const fake = fakePulumi({ webUrl: server.url, apiUrl: `${server.url}/api/v1`, healthCheck });
     try {
       const started = Date.now();
-      const r = await runScript("scripts/health-check.sh", ["staging"], {
-        PATH: `${dir}:${process.env.PATH}`,
-      });
+      const r = await runScript("scripts/health-check.sh", ["staging"], fake.env);
       const seconds = (Date.now() - started) / 1000;
       expect(r.stdout).toContain(
         "health-check: budget 2s, every 1s, 1s per request (the stack's recovery plan)",
@@ -223,7 +220,7 @@ describe("scripts/health-check.sh keeps to the stack's budget (seed §9.1: rolle
       expect(r.stderr.match(/FAIL /g)).toHaveLength(4);
     } finally {
       await server.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(fake.dir, { recursive: true, force: true });
     }
   });
 });

@@ -172,6 +172,7 @@ function applyDockerfile(image: Image, dockerfile: string, context: string): Bui
       case "ARG":
       case "FROM":
       case "EXPOSE":
+      case "LABEL": // metadata (the revision label): nothing on the filesystem
         break;
       case "ENV":
         for (const m of rest.matchAll(/(\w+)=(\S+)/g)) env[m[1]] = m[2];

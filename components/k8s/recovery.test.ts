@@ -26,8 +26,8 @@ describe("probe timings from the container recovery target", () => {
       readiness: {
         periodSeconds: 5,
         timeoutSeconds: 2,
-        // a hung pod leaves its Service after one failed readiness probe
-        failureThreshold: 1,
+        // a hung pod leaves its Service after two failed readiness probes, not one slow one
+        failureThreshold: 2,
         initialDelaySeconds: 2,
       },
     });

@@ -7,8 +7,10 @@ import { defineConfig } from "vitest/config";
  *   (test/workflows/, with actionlint) and the scripts and workflow helpers they run; each skips with
  *   its reason where the machine lacks what it needs.
  * - cluster: a stack's shape on a live API server (test/cluster): the global setup finds or starts
- *   the local cluster (`npm run cluster:up`), or the tests skip with the reason. One file at a time:
- *   they share the cluster and two cores.
+ *   the local cluster (`npm run cluster:up`), or the tests skip with the reason. One file at a time,
+ *   and after the other two projects have finished: they share the cluster and two cores, and under
+ *   the others' load real pods' probes time out and the provider's wait for a Deployment can return
+ *   the object as it was before the update (a CI run's live policy check saw stale managedFields).
  * `npm run test:unit` runs the first alone.
  */
 const CLUSTER = ["test/cluster/**/*.test.ts"];
@@ -58,6 +60,8 @@ export default defineConfig({
           globalSetup: ["test/cluster/global-setup.ts"],
           // One fork runs the files one after the other: they share the cluster and two cores.
           poolOptions: { forks: { singleFork: true } },
+          // After unit and integration (group 0), on a machine they no longer load.
+          sequence: { groupOrder: 1 },
           testTimeout: 600_000,
           hookTimeout: 600_000,
         },

@@ -6,10 +6,9 @@
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { FAST, ROOT, healthServer, runScript } from "../test/delivery";
+import { FAST, ROOT, healthServer, runScript, scratchDir } from "../test/delivery";
 
 describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pulumi and kubectl)", () => {
   const A = "ghcr.io/monkeytown/monkeytown-api@sha256:" + "a".repeat(64);
@@ -34,7 +33,7 @@ describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pul
    * serves /health and /ready with $FAKE_SMOKE_STATUS on `port-forward`.
    */
   function fakeTools(): { log: string; cwdLog: string; env: NodeJS.ProcessEnv } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-bg-"));
+    const dir = scratchDir("fake-bg-");
     const log = path.join(dir, "calls.log");
     const cwdLog = path.join(dir, "cwd.log");
     fs.writeFileSync(
@@ -102,7 +101,7 @@ describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pul
    * points back at the program), with a policy config of its own.
    */
   function otherProject(): { dir: string; policyConfig: string } {
-    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "other-project-")));
+    const dir = scratchDir("other-project-");
     fs.writeFileSync(
       path.join(dir, "Pulumi.yaml"),
       `name: monkeytown\nruntime: nodejs\nmain: ${ROOT}\n`,
@@ -131,7 +130,7 @@ describe("scripts/blue-green.sh and the blue-green rollbacks (against a fake pul
 
   it("refuses a project directory without Pulumi.yaml and a missing policy config before changing anything", async () => {
     const fake = fakeTools();
-    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "no-project-"));
+    const empty = scratchDir("no-project-");
     const r = await runScript("scripts/blue-green.sh", ["switch", "production", P], {
       ...fake.env,
       MONKEYTOWN_PROJECT_DIR: empty,

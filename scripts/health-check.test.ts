@@ -5,11 +5,10 @@
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RecoveryPlan } from "../config/recovery";
-import { FAST, ROOT, healthServer, runScript } from "../test/delivery";
+import { FAST, ROOT, healthServer, runScript, scratchDir } from "../test/delivery";
 
 describe("scripts/health-check.sh", () => {
   it("passes when /health and /ready answer 200", async () => {
@@ -57,7 +56,7 @@ function fakePulumi(o: {
   healthCheck: Partial<RecoveryPlan["healthCheck"]>;
   logCalls?: boolean;
 }): { dir: string; log: string; env: NodeJS.ProcessEnv } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
+  const dir = scratchDir("fake-pulumi-");
   const log = path.join(dir, "calls.log");
   fs.writeFileSync(path.join(dir, "recovery.json"), JSON.stringify({ healthCheck: o.healthCheck }));
   fs.writeFileSync(
@@ -85,7 +84,7 @@ describe("scripts/health-check.sh with HEALTH_URLS (the local cluster's Service 
    * calls and the directory it ran in.
    */
   function fakeStack(): { project: string; log: string; env: NodeJS.ProcessEnv } {
-    const project = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "other-project-")));
+    const project = scratchDir("other-project-");
     fs.writeFileSync(path.join(project, "Pulumi.yaml"), `name: monkeytown\nmain: ${ROOT}\n`);
     const fake = fakePulumi({
       webUrl: "http://127.0.0.1:9",
@@ -146,7 +145,7 @@ describe("scripts/health-check.sh with HEALTH_URLS (the local cluster's Service 
     });
     expect(blank.code).toBe(2);
     expect(blank.stderr).toContain("HEALTH_URLS holds no URL");
-    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "no-project-"));
+    const empty = scratchDir("no-project-");
     const noProject = await runScript("scripts/health-check.sh", ["staging"], {
       ...fake.env,
       MONKEYTOWN_PROJECT_DIR: empty,

@@ -3,15 +3,14 @@
  * (test/fixtures/engine-output/): the findings table on stdout and in the job summary.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, runScript } from "../test/delivery";
+import { ROOT, runScript, scratchDir } from "../test/delivery";
 
 describe("scripts/preview-all.sh prints the findings table (against a fake pulumi)", () => {
   /** A `pulumi` whose preview replays a recording: its event log to --event-log, its output, its exit. */
   function replayingPulumi(recordingName: string): { dir: string; calls: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-preview-"));
+    const dir = scratchDir("fake-pulumi-preview-");
     const recorded = path.join(ROOT, "test", "fixtures", "engine-output", recordingName);
     const failed = fs.readFileSync(`${recorded}.outcome`, "utf8").trim() !== "success";
     const calls = path.join(dir, "calls.log");

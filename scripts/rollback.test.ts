@@ -4,10 +4,9 @@
  * scripts/blue-green.test.ts.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { FAST, ROOT, healthServer, runScript } from "../test/delivery";
+import { FAST, ROOT, healthServer, runScript, scratchDir } from "../test/delivery";
 
 describe("scripts/rollback.sh (against a fake pulumi)", () => {
   const history = [
@@ -48,7 +47,7 @@ describe("scripts/rollback.sh (against a fake pulumi)", () => {
     cwdLog: string;
     env: NodeJS.ProcessEnv;
   } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
+    const dir = scratchDir("fake-pulumi-");
     const log = path.join(dir, "calls.log");
     const cwdLog = path.join(dir, "cwd.log");
     fs.writeFileSync(path.join(dir, "history.json"), JSON.stringify(entries));
@@ -150,11 +149,7 @@ describe("scripts/rollback.sh (against a fake pulumi)", () => {
   it("rolls back a stack of another project (MONKEYTOWN_PROJECT_DIR): pulumi runs there, with MONKEYTOWN_POLICY_CONFIG and HEALTH_URLS", async () => {
     const fake = fakePulumi();
     // Nested, so that its path relative to the repository does not also lead there from elsewhere.
-    const project = path.join(
-      fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "other-project-"))),
-      "cluster",
-      "workspace",
-    );
+    const project = path.join(scratchDir("other-project-"), "cluster", "workspace");
     fs.mkdirSync(project, { recursive: true });
     fs.writeFileSync(
       path.join(project, "Pulumi.yaml"),

@@ -6,10 +6,10 @@
  * map of answers, and kubectl is a fake script.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { parseStackConfig, type StackConfig } from "../config";
+import { scratchDir } from "../test/delivery";
 import { installMocks, type Harness } from "../test/harness";
 import { stackTestConfig } from "../test/stack-config";
 import {
@@ -356,7 +356,7 @@ describe("the program runs the preflight before any resource", () => {
 describe("kubectlLookup (against a fake kubectl)", () => {
   /** A kubectl that answers by path like an API server, and logs its arguments. */
   function fakeKubectl(): { bin: string; log: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-kubectl-"));
+    const dir = scratchDir("fake-kubectl-");
     const log = path.join(dir, "calls.log");
     const bin = path.join(dir, "kubectl");
     fs.writeFileSync(

@@ -7,7 +7,9 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
+import { afterAll } from "vitest";
 import { parse } from "yaml";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -155,3 +157,19 @@ export async function healthServer(codes: {
 
 /** Health-check settings that fail fast: two attempts, no wait between them. */
 export const FAST = { HEALTH_ATTEMPTS: "2", HEALTH_INTERVAL: "0", HEALTH_TIMEOUT: "5" };
+
+const scratch: string[] = [];
+// Registered on the importing file's root suite: its scratch directories go when its tests are done.
+afterAll(() => {
+  for (const dir of scratch.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A new directory under the system's temporary directory (its real path) for a test's fakes and
+ * fixtures, removed after the test file has run: the scripts' tests leave nothing in /tmp.
+ */
+export function scratchDir(prefix: string): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  scratch.push(dir);
+  return dir;
+}

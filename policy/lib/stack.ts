@@ -370,10 +370,14 @@ export function replicaIntent(props: unknown, onObject: Maybe<number>): ReplicaI
       : manager.startsWith(PULUMI_MANAGER_PREFIX);
   });
   if (ours.length === 0) return { set: UNKNOWN, value: UNKNOWN };
-  const owned = ours.some(
-    (e) => field(obj(field(obj(field(e, "fieldsV1")), "f:spec")), "f:replicas") !== undefined,
-  );
-  return owned ? { set: true, value: onObject } : { set: false, value: undefined };
+  const ownsReplicas = (e: Maybe<Record<string, unknown>>) =>
+    field(obj(field(obj(field(e, "fieldsV1")), "f:spec")), "f:replicas") !== undefined;
+  if (ours.some(ownsReplicas)) return { set: true, value: onObject };
+  // Nobody owns the field at all: not an HPA's or a hand's count, nor the program's. Seen when the
+  // provider hands back the object as it was before an update that only took the field over (a
+  // colour going to standby keeps its count, so its generation does not move): not known.
+  if (!managed.map(obj).some(ownsReplicas)) return { set: UNKNOWN, value: UNKNOWN };
+  return { set: false, value: undefined };
 }
 
 function metaOf(props: unknown): [string | undefined, Maybe<string>] {

@@ -141,6 +141,20 @@ describe("replica floors on live outputs", () => {
     expect(await messagesOf("min-replicas", asked, production)).toEqual([]);
   });
 
+  it("min-replicas reads a count nobody owns (a stale read of a colour going to standby) as what runs", async () => {
+    // The program left replicas unset and nothing else owns the field: the API server's default.
+    const defaulted = liveOutputs([deployment(undefined, "web", "monkeytown")]);
+    expect(await messagesOf("min-replicas", defaulted, production)).toEqual([
+      expect.stringMatching(/^Deployment "web" runs 1 replica at minimum/),
+    ]);
+    // The same object holding 2, owned by no manager (the provider's read from before its Apply
+    // took the field over): not the program's intent either way, so the count on the object counts.
+    const [d] = defaulted;
+    const out = structuredClone(d.outputs) as { spec: { replicas?: number } };
+    out.spec.replicas = 2;
+    expect(await messagesOf("min-replicas", [{ ...d, outputs: out }], production)).toEqual([]);
+  });
+
   it("pdb-for-replicated-workloads counts the HPA floor, not the HPA's current count", async () => {
     const live = liveOutputs([deployment(undefined, "web", "monkeytown"), hpa(1)], {
       hpaReplicas: { web: 6 },
